@@ -1,0 +1,35 @@
+"""Shared fixtures: every test runs with EXPACTI_HOME in a fresh temp dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def expacti_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "expacti-home"
+    monkeypatch.setenv("EXPACTI_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def run_cli(expacti_home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real `expacti` CLI in a subprocess (python -m expacti_cli)."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ, EXPACTI_HOME=str(expacti_home), COLUMNS="120")
+        if env:
+            full_env.update(env)
+        return subprocess.run(
+            [sys.executable, "-m", "expacti_cli", *args],
+            input=input, capture_output=True, text=True, env=full_env, timeout=timeout,
+        )
+
+    return run

@@ -16,10 +16,22 @@ from expacti_cli.errors import ExitStatus, ExpactiError
 
 # name -> (module, attribute, one-line help shown in `expacti --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "score": ("expacti_cli.commands.score", "score", "Score a command's risk (0-100) and explain why."),
-    "whitelist": ("expacti_cli.commands.whitelist", "whitelist", "Manage allow/deny rules and test commands against them."),
+    "score": (
+        "expacti_cli.commands.score",
+        "score",
+        "Score a command's risk (0-100) and explain why.",
+    ),
+    "whitelist": (
+        "expacti_cli.commands.whitelist",
+        "whitelist",
+        "Manage allow/deny rules and test commands against them.",
+    ),
     "log": ("expacti_cli.commands.log", "log", "Show, follow and verify the audit log."),
-    "config": ("expacti_cli.commands.config_cmd", "config", "Show, get and set configuration values."),
+    "config": (
+        "expacti_cli.commands.config_cmd",
+        "config",
+        "Show, get and set configuration values.",
+    ),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -38,25 +38,67 @@ class Key:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in (
-        Key("auto_approve_below", "int", 0,
+        Key(
+            "auto_approve_below",
+            "int",
+            0,
             "Commands scoring below this pass without a human (0 = off: every command not "
-            "allowed by a rule asks).", low=0, high=100),
-        Key("approval_timeout", "int", 60,
-            "Seconds a request waits for a decision before `on_timeout` applies.", low=30, high=600),
-        Key("on_timeout", "choice", "deny", "What happens when no one decides in time.",
-            choices=("deny", "approve")),
-        Key("reviewer", "str", "",
-            "Your identity in the audit log (default: git user.email, else $USER@host)."),
-        Key("approval_ui", "choice", "auto", "Where `expacti run` shows approval prompts.",
-            choices=("auto", "split", "inline", "external")),
-        Key("risk.production_markers", "list", list(_DEFAULT_RISK.production_markers),
-            "Words that mark a production target in hosts, kube contexts, DB names and URLs."),
-        Key("risk.protected_branches", "list", list(_DEFAULT_RISK.protected_branches),
-            "Git branches whose pushes and resets count as production changes."),
-        Key("risk.programs", "table", {},
-            "Program -> risk category overrides, e.g. `risk.programs.deploy.sh = \"cloud\"`."),
-        Key("risk.patterns", "patterns", [],
-            "Custom patterns: [[risk.patterns]] with name, regex, score (0-100), reason."),
+            "allowed by a rule asks).",
+            low=0,
+            high=100,
+        ),
+        Key(
+            "approval_timeout",
+            "int",
+            60,
+            "Seconds a request waits for a decision before `on_timeout` applies.",
+            low=30,
+            high=600,
+        ),
+        Key(
+            "on_timeout",
+            "choice",
+            "deny",
+            "What happens when no one decides in time.",
+            choices=("deny", "approve"),
+        ),
+        Key(
+            "reviewer",
+            "str",
+            "",
+            "Your identity in the audit log (default: git user.email, else $USER@host).",
+        ),
+        Key(
+            "approval_ui",
+            "choice",
+            "auto",
+            "Where `expacti run` shows approval prompts.",
+            choices=("auto", "split", "inline", "external"),
+        ),
+        Key(
+            "risk.production_markers",
+            "list",
+            list(_DEFAULT_RISK.production_markers),
+            "Words that mark a production target in hosts, kube contexts, DB names and URLs.",
+        ),
+        Key(
+            "risk.protected_branches",
+            "list",
+            list(_DEFAULT_RISK.protected_branches),
+            "Git branches whose pushes and resets count as production changes.",
+        ),
+        Key(
+            "risk.programs",
+            "table",
+            {},
+            'Program -> risk category overrides, e.g. `risk.programs.deploy.sh = "cloud"`.',
+        ),
+        Key(
+            "risk.patterns",
+            "patterns",
+            [],
+            "Custom patterns: [[risk.patterns]] with name, regex, score (0-100), reason.",
+        ),
     )
 }
 
@@ -106,9 +148,7 @@ def _flatten(data: dict[str, Any], path: Path) -> dict[str, Any]:
             flat[top] = value
     unknown = [k for k in flat if k not in KEYS]
     if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r} in {path} (known keys: {', '.join(KEYS)})"
-        )
+        raise ConfigError(f"unknown key {unknown[0]!r} in {path} (known keys: {', '.join(KEYS)})")
     return flat
 
 
@@ -244,7 +284,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 def parse_cli_value(name: str, text: str) -> tuple[str, Any]:
     """Turn `expacti config set NAME TEXT` into (key name, validated value)."""
     if name.startswith("risk.programs."):
-        program = name[len("risk.programs."):]
+        program = name[len("risk.programs.") :]
         if not program:
             raise ConfigError("risk.programs.PROGRAM needs a program name")
         key = KEYS["risk.programs"]
@@ -270,9 +310,9 @@ def set_value(name: str, text: str, path: Path | None = None) -> Any:
     if name.startswith("risk."):
         table = document.setdefault("risk", {})
         if name.startswith("risk.programs."):
-            table.setdefault("programs", {})[name[len("risk.programs."):]] = value
+            table.setdefault("programs", {})[name[len("risk.programs.") :]] = value
         else:
-            table[name[len("risk."):]] = value
+            table[name[len("risk.") :]] = value
     else:
         document[name] = value
     load_config_from_document(document, path)  # whole-file validation before writing

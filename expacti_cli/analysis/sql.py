@@ -1,0 +1,635 @@
+"""Classifying SQL (and redis / mongo shell) text by what each statement does.
+
+Statements are split on `;` outside quotes, dollar quotes and comments; psql backslash
+commands and sqlite dot-commands end at the end of their line. Classification reads the
+leading keywords only: it never needs a full SQL grammar to tell a SELECT from a DROP.
+"""
+
+from __future__ import annotations
+
+import re
+
+from expacti_cli.analysis.model import SqlKind, SqlStatement
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+    |(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+    |(?P<str>'(?:[^'\\]|''|\\.)*(?:'|\Z)|"(?:[^"]|"")*(?:"|\Z)|`[^`]*(?:`|\Z))
+    |(?P<dollar>\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)\$|\Z))
+    |(?P<word>[A-Za-z_][\w$]*(?:\.[A-Za-z_"`][\w$"`]*)*|\d+(?:\.\d+)?)
+    |(?P<semi>;)
+    |(?P<other>.)
+    """,
+    re.S | re.X,
+)
+
+_READ = frozenset(
+    {"SELECT", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE", "FETCH", "HELP", "PRAGMA"}
+)
+_SESSION = frozenset(
+    {
+        "SET",
+        "RESET",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "SAVEPOINT",
+        "RELEASE",
+        "USE",
+        "LISTEN",
+        "UNLISTEN",
+        "NOTIFY",
+        "DISCARD",
+        "DEALLOCATE",
+        "PREPARE",
+        "DECLARE",
+        "CLOSE",
+        "MOVE",
+        "ANALYZE",
+        "ANALYSE",
+        "CHECKPOINT",
+        "ATTACH",
+        "DETACH",
+        "LOCK",
+        "UNLOCK",
+        "VACUUM",
+        "LOAD",
+    }
+)
+_DDL = frozenset(
+    {
+        "CREATE",
+        "ALTER",
+        "GRANT",
+        "REVOKE",
+        "COMMENT",
+        "REINDEX",
+        "CLUSTER",
+        "RENAME",
+        "REFRESH",
+        "SECURITY",
+        "IMPORT",
+        "OPTIMIZE",
+    }
+)
+_WRITE = frozenset({"INSERT", "REPLACE", "UPSERT", "MERGE"})
+_UNKNOWN = frozenset({"CALL", "DO", "EXECUTE", "EXEC"})
+_OBJECT_MODIFIERS = frozenset(
+    {
+        "OR",
+        "REPLACE",
+        "UNIQUE",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "GLOBAL",
+        "LOCAL",
+        "RECURSIVE",
+        "IF",
+        "NOT",
+        "EXISTS",
+        "CONCURRENTLY",
+        "ONLY",
+        "DEFINER",
+        "ALGORITHM",
+        "SQL",
+        "SECURITY",
+        "TRUSTED",
+        "PROCEDURAL",
+        "CLUSTERED",
+        "NONCLUSTERED",
+    }
+)
+_TWO_WORD_OBJECTS = frozenset({"MATERIALIZED", "FOREIGN", "EVENT", "ACCESS", "TEXT", "USER"})
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+_TRIVIAL_WHERE = (("1", "=", "1"), ("TRUE",), ("1",), ("'1'", "=", "'1'"))
+
+
+class _Stmt:
+    __slots__ = ("tokens", "start", "end")
+
+    def __init__(self) -> None:
+        self.tokens: list[tuple[str, str]] = []  # (kind, text); kind in word/str/semi/other
+        self.start = -1
+        self.end = -1
+
+
+def split_statements(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(statement text, tokens) for each statement; meta-commands give one token `\\x`."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    cur = _Stmt()
+    pos, n = 0, len(text)
+    match = _TOKEN.match
+    while pos < n:
+        if not cur.tokens:
+            # psql `\d` and sqlite `.tables` run to the end of their line, no `;` needed.
+            skip = pos
+            while skip < n and text[skip] in " \t\r\n":
+                skip += 1
+            if skip < n and text[skip] in "\\." and (skip + 1 < n and text[skip + 1].isalpha()):
+                end = text.find("\n", skip)
+                end = n if end < 0 else end
+                line = text[skip:end].strip()
+                out.append((line, [("meta", line)]))
+                pos = end
+                continue
+        m = match(text, pos)
+        if m is None:  # pragma: no cover - the pattern matches any character
+            break
+        kind = m.lastgroup or "other"
+        pos = m.end()
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "semi":
+            if cur.tokens:
+                out.append((text[cur.start : cur.end].strip(), cur.tokens))
+            cur = _Stmt()
+            continue
+        if kind == "tag":
+            kind = "dollar"
+        if cur.start < 0:
+            cur.start = m.start()
+        cur.end = pos
+        cur.tokens.append((kind, m.group()))
+    if cur.tokens:
+        out.append((text[cur.start : cur.end].strip(), cur.tokens))
+    return out
+
+
+def _words(tokens: list[tuple[str, str]]) -> list[str]:
+    """Upper-case keywords and punctuation, strings kept as written (for WHERE checks)."""
+    return [t.upper() if k == "word" else t for k, t in tokens]
+
+
+def _depth0(words: list[str]) -> list[tuple[int, str]]:
+    """(index, word) for tokens outside parentheses."""
+    out: list[tuple[int, str]] = []
+    depth = 0
+    for i, w in enumerate(words):
+        if w == "(":
+            depth += 1
+        elif w == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append((i, w))
+    return out
+
+
+def _name_after(tokens: list[tuple[str, str]], i: int, skip: frozenset[str]) -> str:
+    """The first identifier at or after i that is not a keyword in skip."""
+    while i < len(tokens):
+        kind, value = tokens[i]
+        if kind == "word" and value.upper() not in skip:
+            return value
+        if kind == "str" and value[:1] in '"`':
+            return value[1:-1]
+        if kind not in ("word",):
+            return ""
+        i += 1
+    return ""
+
+
+def _object_type(words: list[str], i: int) -> tuple[str, int]:
+    """For CREATE/DROP/ALTER at i: the object type words and the index after them."""
+    j = i + 1
+    while j < len(words) and words[j] in _OBJECT_MODIFIERS:
+        j += 1
+    if j >= len(words):
+        return "", j
+    if words[j] in _TWO_WORD_OBJECTS and j + 1 < len(words) and words[j + 1].isalpha():
+        return f"{words[j]} {words[j + 1]}", j + 2
+    return words[j], j + 1
+
+
+def _where_kind(words: list[str], tokens: list[tuple[str, str]], start: int) -> SqlKind:
+    """WRITE_WHERE when a real top-level WHERE follows start, else WRITE_NO_WHERE."""
+    for idx, w in _depth0(words[start:]):
+        if w == "WHERE":
+            rest = tuple(words[start + idx + 1 : start + idx + 4])
+            for trivial in _TRIVIAL_WHERE:
+                if rest[: len(trivial)] == trivial and len(words) - (start + idx + 1) == len(
+                    trivial
+                ):
+                    return SqlKind.WRITE_NO_WHERE
+            return SqlKind.WRITE_WHERE
+        if w == "CURRENT":  # WHERE CURRENT OF cursor is handled by WHERE above
+            continue
+    return SqlKind.WRITE_NO_WHERE
+
+
+def _classify_meta(text: str) -> SqlStatement:
+    """psql backslash commands and sqlite dot-commands."""
+    cmd = text.split(None, 1)[0]
+    lower = cmd.lower()
+    if lower in ("\\i", "\\ir", "\\include", "\\include_relative", "\\!", ".read", ".shell"):
+        return SqlStatement(SqlKind.UNKNOWN, cmd, text)
+    if lower in (".system", "\\o", "\\out", ".output", ".once", ".save", ".backup"):
+        return SqlStatement(SqlKind.SESSION if lower != ".system" else SqlKind.UNKNOWN, cmd, text)
+    if lower in ("\\copy", ".import", ".restore"):
+        if lower == "\\copy" and " to " in text.lower() and " from " not in text.lower():
+            return SqlStatement(SqlKind.READ, cmd, text)
+        return SqlStatement(SqlKind.WRITE_WHERE, cmd, text)
+    if lower in ("\\c", "\\connect", "\\set", "\\unset", "\\pset", "\\x", "\\timing", "\\q"):
+        return SqlStatement(SqlKind.SESSION, cmd, text)
+    if lower.startswith("\\g") or lower in ("\\gexec", "\\e", "\\ef", "\\ev"):
+        return SqlStatement(SqlKind.UNKNOWN, cmd, text)
+    return SqlStatement(SqlKind.READ, cmd, text)
+
+
+def _classify(text: str, tokens: list[tuple[str, str]]) -> SqlStatement:
+    if tokens[0][0] == "meta":
+        return _classify_meta(text)
+    words = _words(tokens)
+    i = 0
+    while i < len(words) and words[i] == "(":
+        i += 1  # (SELECT ...) UNION ...
+    if i >= len(words):
+        return SqlStatement(SqlKind.UNKNOWN, "", text)
+    first = words[i]
+    if first == "WITH":
+        return _classify_with(text, tokens, words, i)
+    if first == "EXPLAIN":
+        return _classify_explain(text, tokens, words, i)
+    if first == "SELECT":
+        top = [w for _, w in _depth0(words[i:])]
+        if "INTO" in top and "OUTFILE" not in top and "DUMPFILE" not in top:
+            return SqlStatement(SqlKind.DDL, "SELECT INTO", text)
+        target = ""
+        if "FROM" in words:
+            target = _name_after(tokens, words.index("FROM") + 1, frozenset({"ONLY"}))
+        return SqlStatement(SqlKind.READ, "SELECT", text, target)
+    if first in ("UPDATE", "DELETE"):
+        skip = frozenset({"FROM", "ONLY", "LOW_PRIORITY", "IGNORE", "QUICK", "TOP"})
+        return SqlStatement(
+            _where_kind(words, tokens, i + 1), first, text, _name_after(tokens, i + 1, skip)
+        )
+    if first in _WRITE:
+        return SqlStatement(
+            SqlKind.WRITE_WHERE,
+            first,
+            text,
+            _name_after(
+                tokens, i + 1, frozenset({"INTO", "OR", "IGNORE", "REPLACE", "LOW_PRIORITY"})
+            ),
+        )
+    if first == "COPY":
+        top = [w for _, w in _depth0(words[i:])]
+        if "PROGRAM" in top:
+            return SqlStatement(
+                SqlKind.UNKNOWN, "COPY PROGRAM", text, _name_after(tokens, i + 1, frozenset())
+            )
+        kind = SqlKind.WRITE_WHERE if "FROM" in top else SqlKind.READ
+        return SqlStatement(kind, "COPY", text, _name_after(tokens, i + 1, frozenset()))
+    if first in ("DROP", "TRUNCATE"):
+        if first == "TRUNCATE":
+            target = _name_after(tokens, i + 1, frozenset({"TABLE", "ONLY"}))
+            return SqlStatement(SqlKind.DESTRUCTIVE, "TRUNCATE", text, target)
+        obj, j = _object_type(words, i)
+        target = _name_after(tokens, j, _OBJECT_MODIFIERS)
+        concurrently = "CONCURRENTLY" in words[i : j + 2]
+        return SqlStatement(SqlKind.DESTRUCTIVE, f"DROP {obj}".strip(), text, target, concurrently)
+    if first in _DDL:
+        obj, j = _object_type(words, i)
+        concurrently = "CONCURRENTLY" in words[i : j + 3]
+        if first in ("CREATE", "ALTER"):
+            verb = f"{first} {obj}".strip()
+            target = _name_after(tokens, j, _OBJECT_MODIFIERS | {"CONCURRENTLY"})
+            if obj == "INDEX" and "ON" in words[j:]:
+                target = _name_after(tokens, words.index("ON", j) + 1, frozenset({"ONLY"}))
+            if first == "ALTER" and obj == "TABLE" and _drops_column(words[j:]):
+                return SqlStatement(SqlKind.DESTRUCTIVE, "ALTER TABLE DROP", text, target)
+            return SqlStatement(SqlKind.DDL, verb, text, target, concurrently)
+        if first == "REFRESH":
+            return SqlStatement(SqlKind.DDL, "REFRESH MATERIALIZED VIEW", text, "", concurrently)
+        return SqlStatement(SqlKind.DDL, first, text, "", concurrently)
+    if first in _READ:
+        return SqlStatement(SqlKind.READ, first, text)
+    if first in _SESSION:
+        if first == "VACUUM" and "FULL" in words[i : i + 3]:
+            return SqlStatement(SqlKind.DDL, "VACUUM FULL", text)
+        if first == "LOAD" and "DATA" in words[i : i + 2]:
+            return SqlStatement(SqlKind.WRITE_WHERE, "LOAD DATA", text)
+        return SqlStatement(SqlKind.SESSION, first, text)
+    if first in _UNKNOWN:
+        return SqlStatement(SqlKind.UNKNOWN, first, text)
+    return SqlStatement(SqlKind.UNKNOWN, first if tokens[i][0] == "word" else "", text)
+
+
+_KEEPS_DATA = frozenset(
+    {"CONSTRAINT", "DEFAULT", "NOT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "EXPRESSION"}
+    | {"IDENTITY", "TRIGGER", "ROW", "CHECK"}
+)
+
+
+def _drops_column(words: list[str]) -> bool:
+    """ALTER TABLE ... DROP [COLUMN] x (or DROP PARTITION) loses data; DROP CONSTRAINT does not."""
+    top = [w for _, w in _depth0(words)]
+    for k, w in enumerate(top):
+        if w == "DROP" and (k + 1 >= len(top) or top[k + 1] not in _KEEPS_DATA):
+            return True
+    return False
+
+
+_ORDER = {
+    SqlKind.READ: 0,
+    SqlKind.SESSION: 1,
+    SqlKind.WRITE_WHERE: 2,
+    SqlKind.DDL: 3,
+    SqlKind.WRITE_NO_WHERE: 4,
+    SqlKind.DESTRUCTIVE: 5,
+    SqlKind.UNKNOWN: 6,
+}
+
+
+def _classify_with(
+    text: str, tokens: list[tuple[str, str]], words: list[str], i: int
+) -> SqlStatement:
+    """WITH ... AS (...) main: the main statement, or a data-modifying CTE if worse."""
+    worst: SqlStatement | None = None
+    main_at = -1
+    for idx, w in _depth0(words[i + 1 :]):
+        if w in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"):
+            main_at = i + 1 + idx
+            break
+    if main_at >= 0:
+        worst = _classify(text, tokens[main_at:])
+    for k in range(i + 1, len(words) - 1):
+        if words[k] == "(" and words[k + 1] in _DML:
+            inner = _classify(text, _until_close(tokens, k + 1))
+            if worst is None or _ORDER[inner.kind] > _ORDER[worst.kind]:
+                worst = inner
+    if worst is None:
+        return SqlStatement(SqlKind.UNKNOWN, "WITH", text)
+    return SqlStatement(worst.kind, worst.verb, text, worst.target, worst.concurrently)
+
+
+def _until_close(tokens: list[tuple[str, str]], start: int) -> list[tuple[str, str]]:
+    depth = 0
+    for k in range(start, len(tokens)):
+        value = tokens[k][1]
+        if value == "(":
+            depth += 1
+        elif value == ")":
+            if depth == 0:
+                return tokens[start:k]
+            depth -= 1
+    return tokens[start:]
+
+
+def _classify_explain(
+    text: str, tokens: list[tuple[str, str]], words: list[str], i: int
+) -> SqlStatement:
+    """EXPLAIN runs nothing; EXPLAIN ANALYZE runs its statement (a write stays a write)."""
+    j = i + 1
+    analyze = False
+    if j < len(words) and words[j] == "(":
+        close = j
+        depth = 0
+        for k in range(j, len(words)):
+            if words[k] == "(":
+                depth += 1
+            elif words[k] == ")":
+                depth -= 1
+                if depth == 0:
+                    close = k
+                    break
+        opts = words[j + 1 : close]
+        for k, w in enumerate(opts):
+            if w in ("ANALYZE", "ANALYSE"):
+                nxt = opts[k + 1] if k + 1 < len(opts) else ","
+                analyze = nxt not in ("FALSE", "OFF", "0")
+        j = close + 1
+    else:
+        while j < len(words) and words[j] in (
+            "ANALYZE",
+            "ANALYSE",
+            "VERBOSE",
+            "QUERY",
+            "PLAN",
+            "FORMAT",
+            "EXTENDED",
+            "PARTITIONS",
+        ):
+            analyze = analyze or words[j] in ("ANALYZE", "ANALYSE")
+            j += 1
+    verb = "EXPLAIN ANALYZE" if analyze else "EXPLAIN"
+    if j >= len(tokens):
+        return SqlStatement(SqlKind.READ, verb, text)
+    inner = _classify(text, tokens[j:])
+    if not analyze or inner.kind in (SqlKind.READ, SqlKind.UNKNOWN):
+        kind = SqlKind.READ if not analyze or inner.kind == SqlKind.READ else inner.kind
+        return SqlStatement(kind, verb, text, inner.target)
+    return SqlStatement(inner.kind, f"{verb} {inner.verb}", text, inner.target, inner.concurrently)
+
+
+# --- redis ------------------------------------------------------------------------------------
+
+_REDIS_READ = frozenset(
+    """GET MGET KEYS SCAN SSCAN HSCAN ZSCAN INFO PING EXISTS TTL PTTL TYPE STRLEN HGET HGETALL
+    HMGET HKEYS HVALS HLEN HEXISTS HSTRLEN LRANGE LLEN LINDEX LPOS SMEMBERS SCARD SISMEMBER
+    SMISMEMBER SRANDMEMBER SINTER SUNION SDIFF ZRANGE ZRANGEBYSCORE ZRANGEBYLEX ZREVRANGE
+    ZREVRANGEBYSCORE ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT DBSIZE MONITOR SLOWLOG
+    MEMORY OBJECT DUMP XRANGE XREVRANGE XLEN XREAD XINFO XPENDING GETRANGE BITCOUNT BITPOS GETBIT
+    PFCOUNT TIME LASTSAVE ECHO COMMAND SUBSCRIBE PSUBSCRIBE SSUBSCRIBE PUBSUB RANDOMKEY GEOPOS
+    GEODIST GEOHASH GEORADIUS_RO GEOSEARCH LATENCY ROLE LOLWUT SUBSTR EXPIRETIME PEXPIRETIME
+    TOUCH WAIT""".split()
+)
+_REDIS_SESSION = frozenset(
+    "SELECT AUTH MULTI EXEC DISCARD WATCH UNWATCH HELLO QUIT RESET READONLY READWRITE "
+    "UNSUBSCRIBE PUNSUBSCRIBE ASKING".split()
+)
+_REDIS_WRITE = frozenset(
+    """SET SETEX SETNX PSETEX MSET MSETNX APPEND INCR INCRBY DECR DECRBY INCRBYFLOAT GETSET
+    GETDEL GETEX DEL UNLINK EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST RENAME RENAMENX HSET HMSET
+    HSETNX HDEL HINCRBY HINCRBYFLOAT LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LSET LREM LTRIM LINSERT
+    RPOPLPUSH LMOVE BLPOP BRPOP BLMOVE SADD SREM SPOP SMOVE SINTERSTORE SUNIONSTORE SDIFFSTORE
+    ZADD ZREM ZINCRBY ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZPOPMIN ZPOPMAX BZPOPMIN
+    BZPOPMAX ZUNIONSTORE ZINTERSTORE ZRANGESTORE XADD XDEL XTRIM XACK XCLAIM XAUTOCLAIM XGROUP
+    XSETID PUBLISH SPUBLISH SETRANGE SETBIT BITOP BITFIELD PFADD PFMERGE GEOADD GEORADIUS
+    RESTORE COPY MOVE SORT MIGRATE""".split()
+)
+_REDIS_DDL = frozenset(
+    "CONFIG ACL SCRIPT FUNCTION CLIENT SLAVEOF REPLICAOF MODULE BGSAVE SAVE BGREWRITEAOF "
+    "CLUSTER FAILOVER SWAPDB".split()
+)
+_REDIS_DESTRUCTIVE = frozenset({"FLUSHALL", "FLUSHDB", "SHUTDOWN"})
+_REDIS_READ_SUB = {
+    "CONFIG": frozenset({"GET", "HELP"}),
+    "CLIENT": frozenset({"LIST", "INFO", "GETNAME", "ID", "HELP"}),
+    "ACL": frozenset({"LIST", "USERS", "WHOAMI", "GETUSER", "CAT", "LOG", "HELP"}),
+    "SCRIPT": frozenset({"EXISTS", "HELP"}),
+    "FUNCTION": frozenset({"LIST", "STATS", "DUMP", "HELP"}),
+    "CLUSTER": frozenset({"INFO", "NODES", "SLOTS", "SHARDS", "MYID", "KEYSLOT", "HELP"}),
+}
+_REDIS_DESTRUCTIVE_SUB = {"SCRIPT": frozenset({"FLUSH"}), "FUNCTION": frozenset({"FLUSH"})}
+_REDIS_SPLIT = re.compile(r'"(?:[^"\\]|\\.)*"?|\'[^\']*\'?|\S+')
+
+
+def redis_words(line: str) -> list[str]:
+    """Split a redis-cli line into words, quotes removed."""
+    out = []
+    for m in _REDIS_SPLIT.finditer(line):
+        w = m.group()
+        if len(w) >= 2 and w[0] in "\"'" and w[-1] == w[0]:
+            w = w[1:-1]
+        out.append(w)
+    return out
+
+
+def classify_redis_command(words: list[str], text: str) -> SqlStatement:
+    """One redis command (already split into words)."""
+    if not words:
+        return SqlStatement(SqlKind.UNKNOWN, "", text)
+    verb = words[0].upper()
+    sub = words[1].upper() if len(words) > 1 else ""
+    target = words[1] if len(words) > 1 else ""
+    if verb in _REDIS_DESTRUCTIVE:
+        return SqlStatement(SqlKind.DESTRUCTIVE, verb, text)
+    if verb in _REDIS_DESTRUCTIVE_SUB and sub in _REDIS_DESTRUCTIVE_SUB[verb]:
+        return SqlStatement(SqlKind.DESTRUCTIVE, f"{verb} {sub}", text)
+    if verb in _REDIS_DDL:
+        if sub in _REDIS_READ_SUB.get(verb, frozenset()):
+            return SqlStatement(SqlKind.READ, f"{verb} {sub}", text)
+        return SqlStatement(SqlKind.DDL, f"{verb} {sub}".strip(), text)
+    if verb in _REDIS_READ:
+        return SqlStatement(SqlKind.READ, verb, text, target)
+    if verb in _REDIS_SESSION:
+        return SqlStatement(SqlKind.SESSION, verb, text)
+    if verb in _REDIS_WRITE:
+        return SqlStatement(SqlKind.WRITE_WHERE, verb, text, target)
+    return SqlStatement(SqlKind.UNKNOWN, verb, text)
+
+
+def _classify_redis(text: str) -> tuple[SqlStatement, ...]:
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(classify_redis_command(redis_words(line), line))
+    return tuple(out)
+
+
+# --- mongo ------------------------------------------------------------------------------------
+
+_MONGO_CALL = re.compile(
+    r"""\bdb(?P<path>(?:\s*\.\s*[A-Za-z_$][\w$]*|\s*\[\s*(?:'[^']*'|"[^"]*")\s*\]
+    |\s*\.\s*(?:getCollection|getSiblingDB)\s*\(\s*(?:'[^']*'|"[^"]*")\s*\))*)
+    \s*\.\s*(?P<method>[A-Za-z_$][\w$]*)\s*\((?P<arg>\s*(?:\{\s*\}|\)))?""",
+    re.X,
+)
+_MONGO_READ = frozenset(
+    """find findOne count countDocuments estimatedDocumentCount aggregate distinct getIndexes
+    stats explain getCollectionNames getCollectionInfos listCollections getName version
+    serverStatus hostInfo isMaster hello currentOp getSiblingDB getCollection dataSize
+    totalSize storageSize totalIndexSize getUsers getRoles watch printCollectionStats
+    getMongo getProfilingStatus""".split()
+)
+_MONGO_WRITE = frozenset("""insert insertOne insertMany save bulkWrite findAndModify""".split())
+_MONGO_FILTERED = frozenset(
+    """update updateOne updateMany replaceOne findOneAndUpdate findOneAndReplace
+    findOneAndDelete deleteOne deleteMany remove""".split()
+)
+_MONGO_DDL = frozenset(
+    """createIndex createIndexes ensureIndex createCollection renameCollection dropIndex
+    dropIndexes createUser updateUser grantRolesToUser revokeRolesFromUser createView
+    createRole setProfilingLevel""".split()
+)
+_MONGO_DESTRUCTIVE = frozenset({"drop", "dropDatabase", "dropUser", "dropAllUsers"})
+_MONGO_UNKNOWN = frozenset({"runCommand", "adminCommand", "eval", "shutdownServer"})
+_MONGO_STATEMENT_END = re.compile(r";|\n")
+
+
+def _mongo_target(path: str) -> str:
+    m = re.search(r"""['"]([^'"]+)['"]|\.\s*([A-Za-z_$][\w$]*)\s*$""", path)
+    if not m:
+        return ""
+    return m.group(1) or m.group(2) or ""
+
+
+def _classify_mongo_statement(text: str) -> SqlStatement:
+    stripped = text.strip()
+    lower = stripped.lower()
+    if lower.startswith(("show ", "show\t")) or lower in ("show", "it"):
+        return SqlStatement(SqlKind.READ, "SHOW", stripped)
+    if lower.startswith("use "):
+        return SqlStatement(SqlKind.SESSION, "USE", stripped)
+    worst: SqlStatement | None = None
+    for m in _MONGO_CALL.finditer(stripped):
+        method = m.group("method")
+        target = _mongo_target(m.group("path") or "")
+        empty_filter = m.group("arg") is not None
+        if method in _MONGO_DESTRUCTIVE:
+            st = SqlStatement(SqlKind.DESTRUCTIVE, method, stripped, target)
+        elif method in _MONGO_FILTERED:
+            kind = SqlKind.WRITE_NO_WHERE if empty_filter else SqlKind.WRITE_WHERE
+            st = SqlStatement(kind, method, stripped, target)
+        elif method in _MONGO_WRITE:
+            st = SqlStatement(SqlKind.WRITE_WHERE, method, stripped, target)
+        elif method in _MONGO_DDL:
+            st = SqlStatement(SqlKind.DDL, method, stripped, target)
+        elif method == "aggregate" and ("$out" in stripped or "$merge" in stripped):
+            st = SqlStatement(SqlKind.WRITE_WHERE, method, stripped, target)
+        elif method in _MONGO_READ:
+            st = SqlStatement(SqlKind.READ, method, stripped, target)
+        elif method in _MONGO_UNKNOWN:
+            st = SqlStatement(SqlKind.UNKNOWN, method, stripped, target)
+        else:
+            continue  # chained cursor methods (.sort, .limit, .toArray) add nothing
+        if worst is None or _ORDER[st.kind] > _ORDER[worst.kind]:
+            worst = st
+    if worst is not None:
+        return worst
+    if lower.startswith(("print", "console.log")):
+        return SqlStatement(SqlKind.READ, "PRINT", stripped)
+    return SqlStatement(SqlKind.UNKNOWN, "", stripped)
+
+
+def _split_js(text: str) -> list[str]:
+    """Split mongo shell JS on `;` and newlines outside strings, brackets and comments."""
+    out: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "/" and text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(text[start:i])
+            start = i = end
+            continue
+        elif depth == 0 and (ch == ";" or ch == "\n"):
+            out.append(text[start:i])
+            start = i + 1
+        i += 1
+    out.append(text[start:])
+    return [s for s in (p.strip() for p in out) if s]
+
+
+def classify_sql(text: str, dialect: str = "sql") -> tuple[SqlStatement, ...]:
+    """Classify each statement of SQL, redis-cli or mongo shell text. Never raises."""
+    try:
+        if dialect == "redis":
+            return _classify_redis(text)
+        if dialect == "mongo":
+            return tuple(_classify_mongo_statement(s) for s in _split_js(text))
+        return tuple(_classify(stmt, tokens) for stmt, tokens in split_statements(text))
+    except Exception:  # noqa: BLE001 - classification must never break analysis
+        return (SqlStatement(SqlKind.UNKNOWN, "", text.strip()),)

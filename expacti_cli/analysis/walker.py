@@ -1,0 +1,1170 @@
+"""Walking a tree-sitter-bash tree into simple-command parts, recursing into nested code.
+
+One `Walker` analyses one command line. It appends parts in source order, each part before
+the parts nested in it, so `top` (the depth-0 part a nested part belongs to) is known when
+the nested parts are made.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import MISSING, fields
+
+from tree_sitter import Node
+
+from expacti_cli.analysis.dbclients import DB_CLIENTS, DIALECTS, db_client, db_invocation
+from expacti_cli.analysis.decode import (
+    DECODERS,
+    FETCHERS,
+    decoder_output,
+    echo_output,
+    is_decoder,
+    preview,
+    printf_output,
+)
+from expacti_cli.analysis.invocations import (
+    INTERPRETERS,
+    SHELLS,
+    SOURCE_BUILTINS,
+    docker_compose_exec,
+    docker_exec,
+    embedded_shell_commands,
+    find_invocation,
+    interpreter_invocation,
+    kubectl_exec,
+    shell_invocation,
+    ssh_invocation,
+    su_command,
+    watch_command,
+)
+from expacti_cli.analysis.model import Redirect, SimpleCommand, SqlKind, SqlStatement
+from expacti_cli.analysis.normalize import (
+    program_family,
+    program_name,
+    split_flags,
+    subcommand,
+)
+from expacti_cli.analysis.parser import describe_error, node_text, parse
+from expacti_cli.analysis.sql import classify_sql
+from expacti_cli.analysis.words import SUBSTITUTIONS, Word, evaluate, find_substitutions
+from expacti_cli.analysis.wrappers import look_through
+
+# Nodes that hold statements in sequence; redirects on them apply to every command inside.
+_SEQUENCES = frozenset(
+    {
+        "program",
+        "compound_statement",
+        "subshell",
+        "do_group",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "while_statement",
+        "for_statement",
+        "c_style_for_statement",
+        "case_statement",
+        "case_item",
+        "function_definition",
+        "negated_command",
+        "ERROR",
+    }
+)
+_STATEMENTS = frozenset(
+    {
+        "command",
+        "redirected_statement",
+        "pipeline",
+        "list",
+        "variable_assignment",
+        "variable_assignments",
+        "declaration_command",
+        "unset_command",
+        "test_command",
+    }
+    | _SEQUENCES
+)
+_OPERATORS = frozenset({";", "&&", "||", "&", ";;", ";&", ";;&"})
+_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
+_NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero", "-"})
+_OBFUSCATION_MARKERS = (
+    "b64decode",
+    "base64",
+    "fromCharCode",
+    "atob(",
+    "codecs.decode",
+    "unhexlify",
+    "fromhex",
+    "zlib.decompress",
+    "marshal.loads",
+    "pack(",
+)
+# Commands made only of these words never need the parser: no operators, expansions, globs,
+# braces, comments, escapes or newlines; quotes hold no `$`, backtick, backslash or `!`.
+_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~-]|"[^"$`\\!\n]*"|'[^'\n]*')+"""
+_PLAIN_COMMAND = rf"[ \t]*{_PLAIN_PIECE}(?:[ \t]+{_PLAIN_PIECE})*[ \t]*"
+_PLAIN_LINE = re.compile(rf"{_PLAIN_COMMAND}(?:(?:&&|\|\||;){_PLAIN_COMMAND})*;?[ \t]*")
+_PLAIN_TOKEN = re.compile(rf"{_PLAIN_PIECE}|&&|\|\||;")
+_PLAIN_OPERATORS = frozenset({"&&", "||", ";"})
+_PLAIN_QUOTES = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
+
+
+def _unquote_plain(token: str) -> list[str]:
+    return [a or b or c for a, b, c in _PLAIN_QUOTES.findall(token)]
+
+
+_RESERVED = frozenset(
+    "if then else elif fi case esac for select while until do done in function time coproc "
+    "! { } [[ ]] [".split()
+)
+
+# What kind of nesting or output a program has, by name or family (see Walker._emit).
+_KINDS: dict[str, str] = {
+    **dict.fromkeys(SHELLS, "shell"),
+    **dict.fromkeys(INTERPRETERS, "interpreter"),
+    **dict.fromkeys(SOURCE_BUILTINS, "source"),
+    **dict.fromkeys(DB_CLIENTS, "db"),
+    **dict.fromkeys(DECODERS, "decoder"),
+    "eval": "eval",
+    "ssh": "ssh",
+    "docker": "docker",
+    "podman": "docker",
+    "docker-compose": "compose",
+    "kubectl": "kubectl",
+    "oc": "kubectl",
+    "watch": "watch",
+    "parallel": "parallel",
+    "find": "find",
+    "su": "su",
+    "echo": "echo",
+    "printf": "printf",
+    "cat": "cat",
+}
+_SUB_LABELS = {"$(": "$()", "`": "``", "<(": "<()", ">(": ">()"}
+
+
+class Scope:
+    """Where nested parts are found: depth, owning top-level part, how they were reached."""
+
+    __slots__ = ("depth", "top", "via", "remote_host", "container")
+
+    def __init__(
+        self,
+        depth: int = 0,
+        top: int = -1,  # -1 at depth 0: each part is its own top
+        via: tuple[str, ...] = (),
+        remote_host: str = "",
+        container: str = "",
+    ) -> None:
+        self.depth = depth
+        self.top = top
+        self.via = via
+        self.remote_host = remote_host
+        self.container = container
+
+    def child(self, top: int, label: str, remote_host: str = "", container: str = "") -> Scope:
+        return Scope(
+            self.depth + 1,
+            top,
+            (*self.via, label),
+            remote_host or self.remote_host,
+            container or self.container,
+        )
+
+
+ROOT_SCOPE = Scope()
+
+
+class _RedirInfo:
+    """A parsed redirect plus what it feeds the command (here-doc / here-string body)."""
+
+    __slots__ = ("redirect", "header", "stdin", "subs", "trailing", "args")
+
+    def __init__(
+        self,
+        redirect: Redirect,
+        header: str,
+        stdin: str | None = None,
+        subs: list[Node] | None = None,
+    ) -> None:
+        self.redirect = redirect
+        self.header = header  # the redirect as written, without a here-doc body
+        self.stdin = stdin  # text fed on stdin (here-doc body, here-string + newline)
+        self.subs = subs
+        # tree-sitter hangs what follows `<<EOF` on the same line under the here-doc:
+        # ("pipe", node) / ("op", "&&", node)
+        self.trailing: list[tuple[str, str, Node]] = []
+        # ... and the words after a redirect target (`rm > log -rf /`): arguments of the command
+        self.args: list[Word] = []
+
+
+class _Pipe:
+    """Where a command sits in a pipeline and what the previous element prints."""
+
+    __slots__ = ("position", "length", "stdin", "decoded")
+
+    def __init__(self, position: int, length: int, stdin: str | None, decoded: str) -> None:
+        self.position = position
+        self.length = length
+        self.stdin = stdin  # literal text piped in, None when unknown
+        self.decoded = decoded  # kind of decoding that produced stdin ("" if none)
+
+
+def _field_defaults() -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in fields(SimpleCommand):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+        else:
+            out[f.name] = ""
+    return out
+
+
+_DEFAULTS = _field_defaults()
+
+
+class _Part:
+    """Mutable twin of SimpleCommand while the walk fills it in.
+
+    Its __dict__ holds exactly SimpleCommand's fields (plus `feeds_code`), so freezing is a
+    dict copy: building frozen dataclasses field by field cost more than parsing.
+    """
+
+    text: str
+    words: tuple[str, ...]
+    argv: tuple[str, ...]
+    program: str
+    short_flags: frozenset[str]
+    long_flags: frozenset[str]
+    positionals: tuple[str, ...]
+    subcommand: str
+    env: tuple[tuple[str, str], ...]
+    wrappers: tuple[str, ...]
+    redirects: tuple[Redirect, ...]
+    depth: int
+    top: int
+    via: tuple[str, ...]
+    remote_host: str
+    container: str
+    background: bool
+    pipeline_position: int
+    pipeline_length: int
+    piped_into: str
+    dynamic_program: bool
+    dynamic_args: bool
+    has_substitution: bool
+    is_eval: bool
+    obfuscated: bool
+    interpreter_code: str
+    sql: tuple[SqlStatement, ...]
+    db_client: str
+    db_target: str
+    find_actions: tuple[str, ...]
+
+    def __init__(self, text: str, scope: Scope) -> None:
+        d = self.__dict__
+        d.update(_DEFAULTS)
+        d["text"] = text
+        d["words"] = ()
+        d["argv"] = ()
+        d["program"] = ""
+        d["depth"] = scope.depth
+        d["top"] = scope.top
+        d["via"] = scope.via
+        d["remote_host"] = scope.remote_host
+        d["container"] = scope.container
+        self.feeds_code = False  # a shell/interpreter reading its code from the pipe
+
+    def freeze(self) -> SimpleCommand:
+        values = dict(self.__dict__)
+        del values["feeds_code"]
+        frozen = object.__new__(SimpleCommand)
+        frozen.__dict__.update(values)
+        return frozen
+
+
+def _glued_newline(node: Node) -> bool:
+    """An unquoted word spanning a newline: bash would have ended the command there."""
+    t = node.type
+    if t == "concatenation":
+        return any(_glued_newline(c) for c in node.children)
+    if t not in ("word", "simple_expansion", "number"):
+        return False
+    raw = node.text or b""
+    return b"\n" in raw.replace(b"\\\n", b"")
+
+
+def _is_write(op: str, target: str, dynamic: bool) -> bool:
+    if op in ("<", "<<", "<<-", "<<<", "<&", "<&-", ">&-"):
+        return False
+    if op == ">&":
+        # `>&2` duplicates a descriptor; `>&file` is bash shorthand for `&>file`.
+        return dynamic or not (target.isdigit() or target == "-")
+    if op not in _WRITE_OPS:
+        return False
+    if dynamic:
+        return True
+    return target not in _NOT_FILES and not target.startswith("/dev/fd/")
+
+
+class Walker:
+    """Analyse one command line (see analysis/__init__.py for the entry point)."""
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.parts: list[_Part] = []
+        self.operators: list[str] = []
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.unparsed = False
+        self.depth_exceeded = False
+        self._last_decoded = ""  # how the last command's stdout was decoded (for previews)
+
+    # --- entry points -------------------------------------------------------------------
+
+    def run(
+        self, source: bytes, scope: Scope, what: str = "command", strict: bool = True
+    ) -> str | None:
+        """Parse source and walk it; returns what it prints when that is known.
+
+        `strict=False` is for text that only may be shell code (a string inside a Python
+        one-liner): its parse errors do not make the command unparsed.
+        """
+        tree = parse(source)
+        root = tree.root_node
+        if root.has_error and strict:
+            self.unparsed = True
+            self.problems.append(describe_error(root, source, what))
+        return self._walk(root, scope, [], [], None)
+
+    def run_plain(self, source: str, scope: Scope = ROOT_SCOPE) -> bool:
+        """Fast path for plain simple commands joined by `&&`, `||` or `;`.
+
+        Plain words (letters, digits, a few punctuation marks, quotes without expansions
+        inside) hold no expansion or keyword, so quote removal by hand gives exactly what the
+        parser would (`git add . && git commit -m "fix it"`). Anything else returns False and
+        goes through tree-sitter; a test checks that both paths agree.
+        """
+        if _PLAIN_LINE.fullmatch(source) is None:
+            return False
+        commands: list[list[str]] = [[]]
+        operators: list[str] = []
+        for token in _PLAIN_TOKEN.findall(source):
+            if token in _PLAIN_OPERATORS:
+                if not commands[-1]:
+                    return False
+                operators.append(token)
+                commands.append([])
+            else:
+                commands[-1].append(token)
+        if not commands[-1]:
+            if operators[-1:] != [";"]:
+                return False
+            commands.pop()
+        for tokens in commands:
+            if tokens[0] in _RESERVED or "=" in tokens[0]:
+                return False
+        if len(commands) == 1:
+            texts = [source.strip(" \t;")]
+        else:
+            texts = []
+            start = end = -1
+            for m in _PLAIN_TOKEN.finditer(source):
+                if m.group() in _PLAIN_OPERATORS:
+                    texts.append(source[start:end])
+                    start = -1
+                else:
+                    if start < 0:
+                        start = m.start()
+                    end = m.end()
+            if start >= 0:
+                texts.append(source[start:end])
+        self.operators.extend(operators)
+        for tokens, text in zip(commands, texts, strict=False):
+            words = [
+                Word(t if "'" not in t and '"' not in t else "".join(_unquote_plain(t)))
+                for t in tokens
+            ]
+            self._emit(words, [], [], text, scope, None, [])
+        return True
+
+    def _nest_code(
+        self, code: str, scope: Scope, top: int, label: str, strict: bool = True, **where: str
+    ) -> bool:
+        """Analyse code found inside a part (bash -c, eval, ssh, here-doc...) one level down."""
+        if not code.strip():
+            return False
+        if not self._deeper_ok(scope, label):
+            return False
+        child = scope.child(top, label, **where)
+        if not self.run_plain(code, child):
+            self.run(code.encode("utf-8", "surrogateescape"), child, f"{label} script", strict)
+        return True
+
+    def _deeper_ok(self, scope: Scope, label: str) -> bool:
+        if scope.depth + 1 > self.max_depth:
+            if not self.depth_exceeded:
+                self.problems.append(
+                    f"nesting deeper than {self.max_depth} levels at {label!r}: not analysed"
+                )
+            self.depth_exceeded = True
+            self.unparsed = True
+            return False
+        return True
+
+    # --- statements ---------------------------------------------------------------------
+
+    def _walk(
+        self,
+        node: Node,
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+        pipe: _Pipe | None,
+    ) -> str | None:
+        t = node.type
+        if t == "command":
+            return self._command(node, scope, extra + tail if tail else extra, pipe)
+        if t == "redirected_statement":
+            return self._redirected(node, scope, extra, tail, pipe)
+        if t == "pipeline":
+            elements = [(c, []) for c in node.children if c.is_named and c.type != "comment"]
+            for c in node.children:
+                if not c.is_named and c.type in ("|", "|&"):
+                    self.operators.append(c.type)
+            return self._pipeline(elements, scope, extra, tail)
+        if t == "list":
+            return self._sequence(node, scope, extra, tail)
+        if t in _SEQUENCES:
+            both = extra + tail if tail else extra
+            return self._sequence(node, scope, both, [])
+        if t in ("variable_assignment", "variable_assignments"):
+            self._assignment(node, scope, extra + tail)
+            return None
+        if t in ("declaration_command", "unset_command", "test_command"):
+            self._pseudo_command(node, scope, extra + tail)
+            return None
+        if t == "comment":
+            return None
+        if t in SUBSTITUTIONS:
+            self._sequence(node, scope, [], [])
+            return None
+        # arithmetic, case patterns, for-loop words...: only what they run matters.
+        for sub in find_substitutions(node):
+            self._sequence(sub, scope, [], [])
+        return None
+
+    def _sequence(
+        self, node: Node, scope: Scope, extra: list[_RedirInfo], tail: list[_RedirInfo]
+    ) -> str | None:
+        """Statements separated by operators; `tail` redirects go to the last statement only."""
+        children = node.children
+        last_stmt = -1
+        if tail:
+            for idx in range(len(children) - 1, -1, -1):
+                if children[idx].type in _STATEMENTS:
+                    last_stmt = idx
+                    break
+        out: str | None = None
+        prev_range: tuple[int, int] | None = None
+        prev_end = -1
+        separated = True
+        for idx, child in enumerate(children):
+            ct = child.type
+            if not child.is_named:
+                if ct in _OPERATORS:
+                    separated = True
+                    if ct != ";;":
+                        self.operators.append(ct)
+                    if ct == "&" and prev_range is not None:
+                        for part in self.parts[prev_range[0] : prev_range[1]]:
+                            if part.depth == scope.depth:
+                                part.background = True
+                continue
+            if ct in _STATEMENTS:
+                if not separated and prev_end >= 0:
+                    raw = node.text or b""
+                    gap = raw[prev_end - node.start_byte : child.start_byte - node.start_byte]
+                    if b"\n" in gap:
+                        self.operators.append("\n")
+                start = len(self.parts)
+                out = self._walk(child, scope, extra, tail if idx == last_stmt else [], None)
+                prev_range = (start, len(self.parts))
+                prev_end = child.end_byte
+                separated = False
+            elif ct == "heredoc_body" or ct == "comment":
+                continue
+            else:
+                self._walk(child, scope, [], [], None)
+        return out
+
+    def _redirected(
+        self,
+        node: Node,
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+        pipe: _Pipe | None,
+    ) -> str | None:
+        body: Node | None = None
+        own: list[_RedirInfo] = []
+        for child in node.children:
+            ct = child.type
+            if ct.endswith("_redirect"):
+                own.extend(self._redirect(child))
+            elif child.is_named and body is None and ct != "comment":
+                body = child
+        trailing = [t for r in own for t in r.trailing]
+        if trailing and pipe is None:
+            return self._heredoc_continuation(node, body, own, trailing, scope, extra, tail)
+        return self._walk_body(body, own, scope, extra, tail, pipe)
+
+    def _walk_body(
+        self,
+        body: Node | None,
+        own: list[_RedirInfo],
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+        pipe: _Pipe | None,
+    ) -> str | None:
+        if body is None:
+            # `> file` alone still truncates the file: keep it as a part with no program.
+            part = _Part(" ".join(r.header for r in own), scope)
+            part.redirects = tuple(r.redirect for r in own)
+            self._append(part, scope)
+            return None
+        if body.type in ("list", "pipeline"):
+            # tree-sitter puts `a && b > f` as (a && b) > f; bash applies `> f` to b only.
+            return self._walk(body, scope, extra, own + tail, pipe)
+        if body.type == "command":
+            return self._command(body, scope, extra + tail + own, pipe)
+        if any(r.args for r in own):
+            self._syntax_problem(body, "words after a redirect of a compound command")
+        return self._walk(body, scope, extra + tail + own, [], pipe)
+
+    def _heredoc_continuation(
+        self,
+        node: Node,
+        body: Node | None,
+        own: list[_RedirInfo],
+        trailing: list[tuple[str, str, Node]],
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+    ) -> str | None:
+        """`cat <<EOF | psql && rm x`: rebuild the pipeline and list tree-sitter folded away."""
+        elements: list[tuple[Node | None, list[_RedirInfo]]] = [(body, own)]
+        after: list[tuple[str, Node]] = []
+        for kind, op, tnode in trailing:
+            if kind == "pipe" and not after:
+                self.operators.append(op)
+                self._flatten_into(tnode, elements, after)
+            else:
+                after.append((op, tnode))
+        out = self._pipeline(elements, scope, extra, tail if not after else [])
+        for op, tnode in after:
+            self.operators.append(op)
+            out = self._walk(tnode, scope, extra, [], None)
+        return out
+
+    def _flatten_into(
+        self,
+        node: Node,
+        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        after: list[tuple[str, Node]],
+    ) -> None:
+        """Add the elements of the `| a | b && c` tail of a here-doc line."""
+        named = [c for c in node.children if c.is_named and c.type != "comment"]
+        for c in node.children:
+            if not c.is_named and c.type in ("|", "|&") and c is not node.children[0]:
+                self.operators.append(c.type)
+        for c in named:
+            if c.type == "pipeline":
+                self._flatten_into(c, elements, after)
+            elif c.type == "list" and not after:
+                kids = c.children
+                first = next((k for k in kids if k.is_named), None)
+                if first is None:
+                    continue
+                if first.type == "pipeline":
+                    self._flatten_into(first, elements, after)
+                else:
+                    elements.append((first, []))
+                op = ""
+                seen_first = False
+                for k in kids:
+                    if k is first or (not seen_first and k.is_named):
+                        seen_first = True
+                        continue
+                    if not k.is_named:
+                        op = k.type
+                    else:
+                        after.append((op, k))
+            else:
+                elements.append((c, []))
+
+    def _pipeline(
+        self,
+        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+    ) -> str | None:
+        n = len(elements)
+        stdin: str | None = None
+        decoded = ""
+        firsts: list[int] = []
+        ranges: list[tuple[int, int]] = []
+        out: str | None = None
+        for i, (element, own) in enumerate(elements):
+            pipe = _Pipe(i, n, stdin, decoded)
+            start = len(self.parts)
+            el_tail = tail if i == n - 1 else []
+            if element is not None and element.type == "redirected_statement" and not own:
+                out = self._redirected(element, scope, extra, el_tail, pipe)
+            else:
+                out = self._walk_body(element, own, scope, extra, el_tail, pipe)
+            end = len(self.parts)
+            ranges.append((start, end))
+            first = -1
+            for k in range(start, end):
+                part = self.parts[k]
+                if part.depth == scope.depth:
+                    part.pipeline_position = i
+                    part.pipeline_length = n
+                    if first < 0:
+                        first = k
+            firsts.append(first)
+            stdin = out
+            decoded = self._last_decoded
+            self._last_decoded = ""
+        feeds_code = False
+        for i, (start, end) in enumerate(ranges):
+            if any(self.parts[k].feeds_code for k in range(start, end)):
+                feeds_code = True
+            if i + 1 < n and firsts[i + 1] >= 0:
+                into = self.parts[firsts[i + 1]].program
+                for k in range(start, end):
+                    if self.parts[k].depth == scope.depth:
+                        self.parts[k].piped_into = into
+        if feeds_code:
+            # Whatever produces code for a shell in this pipeline hides what will run.
+            for start, end in ranges:
+                for k in range(start, end):
+                    part = self.parts[k]
+                    if part.depth == scope.depth and (
+                        part.program in FETCHERS or is_decoder(part.program, part.argv[1:])
+                    ):
+                        part.obfuscated = True
+        return out
+
+    # --- redirects ----------------------------------------------------------------------
+
+    def _redirect(self, node: Node) -> list[_RedirInfo]:
+        t = node.type
+        if t == "heredoc_redirect":
+            return self._heredoc(node)
+        if t == "herestring_redirect":
+            op = "<<<"
+            word: Word | None = None
+            for child in node.children:
+                if child.is_named:
+                    word = evaluate(child)
+            value = word.value if word else ""
+            info = _RedirInfo(
+                Redirect(op, value, None, False, bool(word and word.dynamic)),
+                node_text(node),
+                stdin=value + "\n",
+                subs=word.subs if word else None,
+            )
+            return [info]
+        op = ""
+        op_end = -1
+        fd: int | None = None
+        target: Word | None = None
+        target_end = node.end_byte
+        args: list[Word] = []
+        for child in node.children:
+            ct = child.type
+            if ct == "file_descriptor":
+                text = node_text(child)
+                fd = int(text) if text.isdigit() else None
+            elif not child.is_named:
+                op = ct
+                op_end = child.end_byte
+            elif target is None:
+                if op_end >= 0 and b"\n" in (node.text or b"")[
+                    op_end - node.start_byte : child.start_byte - node.start_byte
+                ]:
+                    # bash refuses `ls >` + newline; tree-sitter reads the next line as target
+                    self._syntax_problem(node, f"redirect {op!r} followed by a newline")
+                target = evaluate(child)
+                target_end = child.end_byte
+            else:
+                args.append(evaluate(child))
+        value = target.value if target else ""
+        dynamic = bool(target and target.dynamic)
+        redirect = Redirect(op, value, fd, _is_write(op, value, dynamic), dynamic)
+        header = node_text(node)
+        if args:
+            header = (node.text or b"")[: target_end - node.start_byte].decode(
+                "utf-8", "surrogateescape"
+            )
+        info = _RedirInfo(redirect, header, subs=target.subs if target else None)
+        info.args = args
+        return [info]
+
+    def _heredoc(self, node: Node) -> list[_RedirInfo]:
+        op = "<<"
+        delimiter = ""
+        body = ""
+        subs: list[Node] = []
+        more: list[_RedirInfo] = []
+        trailing: list[tuple[str, str, Node]] = []
+        pending_op = ""
+        for child in node.children:
+            ct = child.type
+            if ct in ("<<", "<<-"):
+                op = ct
+            elif ct == "heredoc_start":
+                delimiter = node_text(child)
+            elif ct == "heredoc_body":
+                body = node_text(child)
+                if child.child_count:
+                    subs.extend(find_substitutions(child))
+            elif ct.endswith("_redirect"):
+                more.extend(self._redirect(child))
+            elif ct == "pipeline":
+                first = child.children[0].type if child.child_count else "|"
+                trailing.append(("pipe", first if first in ("|", "|&") else "|", child))
+            elif ct in ("&&", "||", ";", "&"):
+                pending_op = ct
+            elif child.is_named and pending_op:
+                trailing.append(("op", pending_op, child))
+                pending_op = ""
+        if op == "<<-":
+            body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
+        quoted = any(q in delimiter for q in "'\"\\")
+        info = _RedirInfo(
+            Redirect(op, body, None, False, bool(subs) or (not quoted and "$" in body)),
+            f"{op}{delimiter}",
+            stdin=body,
+            subs=subs or None,
+        )
+        info.trailing = trailing
+        return [info, *more]
+
+    # --- simple commands ----------------------------------------------------------------
+
+    def _command(
+        self, node: Node, scope: Scope, redirs: list[_RedirInfo], pipe: _Pipe | None
+    ) -> str | None:
+        env: list[tuple[str, str]] = []
+        env_subs: list[Node] = []
+        words: list[Word] = []
+        own: list[_RedirInfo] = []
+        for child in node.children:
+            ct = child.type
+            if ct == "variable_assignment":
+                name, value = self._assignment_pair(child)
+                if value.node is not None and _glued_newline(value.node):
+                    self._syntax_problem(child, "newline inside a word")
+                env.append((name, value.value))
+                if value.subs:
+                    env_subs.extend(value.subs)
+            elif ct == "command_name":
+                inner = child.children[0] if child.child_count == 1 else child
+                words.append(evaluate(inner))
+            elif ct.endswith("_redirect"):
+                own.extend(self._redirect(child))
+            elif child.is_named and ct != "comment":
+                words.append(evaluate(child))
+        for w in words:
+            if w.node is not None and _glued_newline(w.node):
+                # `$` + newline + `rm`: tree-sitter glues what bash keeps as two commands
+                self._syntax_problem(w.node, "newline inside a word")
+        text = node_text(node)
+        all_redirs = own + redirs if redirs else own
+        for r in all_redirs:
+            if r.args:
+                words.extend(r.args)
+        if redirs:
+            text = " ".join([text, *(r.header for r in redirs)])
+        return self._emit(words, env, all_redirs, text, scope, pipe, env_subs)
+
+    def _assignment_pair(self, node: Node) -> tuple[str, Word]:
+        name = ""
+        value: Word | None = None
+        seen_eq = False
+        for child in node.children:
+            if not child.is_named:
+                seen_eq = seen_eq or child.type in ("=", "+=")
+            elif not seen_eq:
+                name = name or node_text(child)
+            elif value is None:
+                value = evaluate(child)
+        return name, value if value is not None else Word("")
+
+    def _assignment(self, node: Node, scope: Scope, redirs: list[_RedirInfo]) -> None:
+        """A bare `A=1` (or `A=$(cmd) B=2`): a part with no program."""
+        nodes = [node] if node.type == "variable_assignment" else list(node.named_children)
+        env: list[tuple[str, str]] = []
+        subs: list[Node] = []
+        for n in nodes:
+            if n.type != "variable_assignment":
+                continue
+            name, value = self._assignment_pair(n)
+            env.append((name, value.value))
+            if value.subs:
+                subs.extend(value.subs)
+        self._emit([], env, redirs, node_text(node), scope, None, subs)
+
+    def _pseudo_command(self, node: Node, scope: Scope, redirs: list[_RedirInfo]) -> None:
+        """`export A=$(x)`, `local v`, `unset f`, `[[ -f x ]]`: keyword-led statements."""
+        words: list[Word] = []
+        if node.type == "test_command":
+            inner = node_text(node)
+            words = [Word(w) for w in inner.split()]
+            subs = find_substitutions(node)
+            if subs:
+                words.append(Word("", dynamic=True, subs=subs))
+        else:
+            for child in node.children:
+                if not child.is_named:
+                    if not words:
+                        words.append(Word(child.type))
+                    continue
+                if child.type == "variable_assignment":
+                    name, value = self._assignment_pair(child)
+                    words.append(
+                        Word(f"{name}={value.value}", dynamic=value.dynamic, subs=value.subs)
+                    )
+                elif child.type != "comment":
+                    words.append(evaluate(child))
+        text = node_text(node)
+        if redirs:
+            text = " ".join([text, *(r.header for r in redirs)])
+        self._emit(words, [], redirs, text, scope, None, [])
+
+    def _syntax_problem(self, node: Node, what: str) -> None:
+        row, col = node.start_point
+        self.unparsed = True
+        self.problems.append(f"syntax error: {what} at line {row + 1}, column {col + 1}")
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def _append(self, part: _Part, scope: Scope) -> int:
+        index = len(self.parts)
+        if scope.top < 0:
+            part.top = index
+        self.parts.append(part)
+        return index
+
+    def _emit(
+        self,
+        words: list[Word],
+        env: list[tuple[str, str]],
+        redirs: list[_RedirInfo],
+        text: str,
+        scope: Scope,
+        pipe: _Pipe | None,
+        env_subs: list[Node],
+    ) -> str | None:
+        """Build one part from its words, then walk what is nested in it."""
+        part = _Part(text, scope)
+        d = part.__dict__
+        values = [w.value for w in words]
+        d["words"] = (*(f"{k}={v}" for k, v in env), *values) if env else tuple(values)
+        if redirs:
+            d["redirects"] = tuple(r.redirect for r in redirs)
+        subs: list[Node] = list(env_subs)
+        for w in words:
+            if w.subs:
+                subs.extend(w.subs)
+        for r in redirs:
+            if r.subs:
+                subs.extend(r.subs)
+        argv: list[Word] = words
+        if words:
+            inner_words, start, wrappers, wrapper_env = look_through(words)
+            if wrappers:
+                argv = inner_words[start:]
+                d["wrappers"] = tuple(wrappers)
+            if wrapper_env or env:
+                d["env"] = (*env, *wrapper_env)
+        d["has_substitution"] = bool(subs)
+        program = ""
+        if argv:
+            head = argv[0]
+            argv_values = tuple(w.value for w in argv) if argv is not words else tuple(values)
+            d["argv"] = argv_values
+            if head.dynamic:
+                program = head.value
+                d["dynamic_program"] = True
+            else:
+                program = program_name(head.value)
+                if head.ansi:
+                    d["obfuscated"] = True
+                    self._note(preview("$'...' program name", head.value))
+            d["program"] = program
+            if len(argv_values) > 1:
+                args = argv_values[1:]
+                d["short_flags"], d["long_flags"], d["positionals"] = split_flags(args)
+                d["subcommand"] = subcommand(program, args)
+                for w in argv:
+                    if w.dynamic and w is not head:
+                        d["dynamic_args"] = True
+                        break
+        self._append(part, scope)
+        top = part.top
+
+        # Substitutions run first; their parts sit one level down.
+        sub_out: dict[int, str | None] = {}
+        hidden_source = False
+        if subs:
+            sub_start = len(self.parts)
+            for sub in subs:
+                label = _SUB_LABELS.get(sub.children[0].type if sub.child_count else "", "$()")
+                if not self._deeper_ok(scope, label):
+                    break
+                child = scope.child(top, label)
+                sub_out[sub.id] = self._sequence(sub, child, [], [])
+            hidden_source = any(
+                p.program in FETCHERS or is_decoder(p.program, p.argv[1:])
+                for p in self.parts[sub_start:]
+            )
+            if hidden_source and d["dynamic_program"]:
+                d["obfuscated"] = True
+        if not argv:
+            return None
+        kind = _KINDS.get(program) or _KINDS.get(program_family(program))
+        if kind is None and not d["has_substitution"]:
+            return None  # the common case: nothing nested, nothing decoded
+
+        # What the command reads on stdin: here-doc / here-string / file / pipe.
+        stdin: str | None = None
+        stdin_kind = ""
+        for r in redirs:
+            op = r.redirect.op
+            if r.stdin is not None:
+                stdin, stdin_kind = r.stdin, ("heredoc" if op != "<<<" else "herestring")
+            elif op == "<" and (r.redirect.fd in (None, 0)):
+                stdin, stdin_kind = None, "file"
+        decoded = ""
+        if not stdin_kind and pipe is not None and pipe.position > 0:
+            stdin, stdin_kind, decoded = pipe.stdin, "pipe", pipe.decoded
+
+        args_w = argv[1:]
+        out: str | None = None
+        if kind == "shell":
+            self._shell(part, args_w, scope, stdin, stdin_kind, decoded, sub_out, hidden_source)
+        elif kind == "eval":
+            d["is_eval"] = True
+            code = self._joined(args_w, sub_out)
+            if hidden_source:
+                d["obfuscated"] = True
+            if code is not None:
+                self._nest_code(code, scope, top, "eval")
+        elif kind == "source":
+            if args_w and args_w[0].pure_substitution:
+                d["is_eval"] = True
+                d["obfuscated"] = d["obfuscated"] or hidden_source
+        elif kind == "interpreter":
+            self._interpreter(part, scope, args_w, stdin, stdin_kind, decoded, hidden_source)
+        elif kind == "ssh":
+            found = ssh_invocation(args_w)
+            if found is not None:
+                host, remote = found
+                code = " ".join(w.value for w in remote) if remote else None
+                if code is None and stdin is not None and stdin_kind != "file":
+                    code = stdin
+                if code is not None:
+                    self._nest_code(code, scope, top, f"ssh {host}", remote_host=host)
+        elif kind in ("docker", "kubectl", "compose"):
+            if kind == "kubectl":
+                found = kubectl_exec(args_w)
+                label = f"{program} exec"
+            elif kind == "compose":
+                found = docker_compose_exec(args_w)
+                label = f"{program} exec"
+            else:
+                found = docker_exec(args_w)
+                label = f"{program} exec"
+            if found is not None and found[1]:
+                name, cmd = found
+                self._nest_argv(cmd, scope, top, f"{label} {name}", container=name)
+        elif kind == "watch":
+            cmd = watch_command(args_w)
+            if cmd:
+                if any(w.value in ("-x", "--exec") for w in args_w[: len(args_w) - len(cmd)]):
+                    self._nest_argv(cmd, scope, top, "watch")
+                else:
+                    self._nest_code(" ".join(w.value for w in cmd), scope, top, "watch")
+        elif kind == "parallel":
+            self._parallel(args_w, scope, top)
+        elif kind == "find":
+            actions, execs = find_invocation(args_w)
+            d["find_actions"] = actions
+            for action, cmd in execs:
+                if cmd:
+                    self._nest_argv(cmd, scope, top, f"find {action}")
+        elif kind == "su":
+            user, cmd_word = su_command(args_w)
+            if cmd_word is not None:
+                if cmd_word.dynamic:
+                    d["is_eval"] = True
+                self._nest_code(cmd_word.value, scope, top, f"su {user}".strip())
+        elif kind == "db":
+            self._database(part, db_client(program), args_w, stdin, stdin_kind)
+        elif kind == "echo" or kind == "printf":
+            out, numeric = (echo_output if kind == "echo" else printf_output)(args_w)
+            if numeric:
+                self._last_decoded = f"{program} escapes"
+        elif kind == "cat":
+            if not d["positionals"] and stdin_kind in ("heredoc", "herestring", "pipe"):
+                out = stdin
+                self._last_decoded = decoded
+        elif kind == "decoder":
+            if stdin is not None and is_decoder(program, d["argv"][1:]):
+                out, how = decoder_output(program, d["argv"][1:], stdin)
+                if out is not None:
+                    self._note(preview(how, out))
+                    self._last_decoded = how
+        return out
+
+    def _joined(self, args: list[Word], sub_out: dict[int, str | None]) -> str | None:
+        """The code `eval ARGS` runs; None when it is only substitutions we cannot see into."""
+        pieces: list[str] = []
+        known = False
+        for w in args:
+            sub = w.substitution
+            if sub is not None:
+                value = sub_out.get(sub.id)
+                if value is None:
+                    continue
+                pieces.append(value)
+                known = True
+            else:
+                pieces.append(w.value)
+                known = True
+        return " ".join(pieces) if known else None
+
+    def _shell(
+        self,
+        part: _Part,
+        args: list[Word],
+        scope: Scope,
+        stdin: str | None,
+        stdin_kind: str,
+        decoded: str,
+        sub_out: dict[int, str | None],
+        hidden_source: bool,
+    ) -> None:
+        inv = shell_invocation(args)
+        label = f"{part.program} -c"
+        if inv.mode == "c":
+            script = inv.script
+            if script is None:
+                return
+            if script.dynamic:
+                part.is_eval = True
+                if hidden_source:
+                    part.obfuscated = True
+            sub = script.substitution
+            if sub is not None:
+                code = sub_out.get(sub.id)
+                if code is None:
+                    return
+            else:
+                code = script.value
+            self._nest_code(code, scope, part.top, label)
+        elif inv.mode == "file":
+            if inv.script is not None and inv.script.pure_substitution:
+                # bash <(curl ...): the script is whatever the substitution prints.
+                part.is_eval = True
+                part.obfuscated = part.obfuscated or hidden_source
+        elif stdin_kind in ("heredoc", "herestring"):
+            if stdin is not None:
+                op = "<<" if stdin_kind == "heredoc" else "<<<"
+                self._nest_code(stdin, scope, part.top, f"{part.program} {op}")
+        elif stdin_kind == "pipe":
+            part.obfuscated = True
+            part.feeds_code = True
+            if stdin is not None:
+                if decoded:
+                    self._note(preview(decoded, stdin))
+                self._nest_code(stdin, scope, part.top, f"| {part.program}")
+
+    def _interpreter(
+        self,
+        part: _Part,
+        scope: Scope,
+        args: list[Word],
+        stdin: str | None,
+        stdin_kind: str,
+        decoded: str,
+        hidden_source: bool,
+    ) -> None:
+        inv = interpreter_invocation(part.program, args)
+        code = "\n".join(w.value for w in inv.code)
+        if inv.code and any(w.dynamic for w in inv.code):
+            part.is_eval = True
+        if inv.reads_stdin:
+            if stdin_kind in ("heredoc", "herestring") and stdin is not None:
+                code = stdin
+            elif stdin_kind == "pipe":
+                part.obfuscated = True
+                part.feeds_code = True
+                if stdin is not None:
+                    code = stdin
+                    if decoded:
+                        self._note(preview(decoded, stdin))
+        elif inv.script is not None and inv.script.pure_substitution:
+            part.is_eval = True
+            part.obfuscated = part.obfuscated or hidden_source
+        part.interpreter_code = code
+        if code:
+            if any(m in code for m in _OBFUSCATION_MARKERS):
+                part.obfuscated = True
+            for shell_code in embedded_shell_commands(code, program_family(part.program)):
+                self._nest_code(shell_code, scope, part.top, f"{part.program} code", strict=False)
+
+    def _database(
+        self, part: _Part, client: str, args: list[Word], stdin: str | None, stdin_kind: str
+    ) -> None:
+        inv = db_invocation(client, args)
+        part.db_client = client
+        part.db_target = inv.target
+        dialect = DIALECTS[client]
+        statements: list[SqlStatement] = []
+        for code in inv.code:
+            statements.extend(classify_sql(code, dialect))
+        for path in inv.files:
+            statements.append(SqlStatement(SqlKind.UNKNOWN, "FILE", path))
+        if not inv.code and not inv.files and inv.reads_stdin:
+            if stdin is not None and stdin_kind in ("heredoc", "herestring", "pipe"):
+                statements.extend(classify_sql(stdin, dialect))
+            elif stdin_kind in ("file", "pipe"):
+                statements.append(SqlStatement(SqlKind.UNKNOWN, "STDIN", f"<{stdin_kind}>"))
+        part.sql = tuple(statements)
+
+    def _parallel(self, args: list[Word], scope: Scope, top: int) -> None:
+        """`parallel 'rm {}' ::: a b`: a one-word command is shell code."""
+        words = [w for w in args if not w.value.startswith("-")]
+        if words and words[0].value not in (":::", "::::"):
+            self._nest_code(words[0].value, scope, top, "parallel")
+
+    def _nest_argv(
+        self, words: list[Word], scope: Scope, top: int, label: str, container: str = ""
+    ) -> None:
+        """A command given as argv (docker exec, find -exec): one part one level down."""
+        if not self._deeper_ok(scope, label):
+            return
+        child = scope.child(top, label, container=container)
+        text = " ".join(shlex.quote(w.value) if not w.dynamic else w.value for w in words)
+        self._emit(list(words), [], [], text, child, None, [])

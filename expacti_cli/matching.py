@@ -1,0 +1,572 @@
+"""Whitelist rules and how they match an analysed command (pure: no I/O).
+
+A command is allowed by rules only when EVERY top-level part is allowed by some allow rule
+and NO part, top-level or nested, is matched by a deny rule (deny wins). Kinds:
+
+- ``exact`` (default): the part's source text, or the whole command line, equals the pattern
+  (surrounding whitespace trimmed). The only kind that can allow a "complex" part: one with a
+  substitution, eval, obfuscation, a program named by a variable, nested commands
+  (``bash -c``, ``ssh host CMD``, ``$()``...) or a redirect that writes a file.
+- ``prefix``: the part's words start with the pattern's words, token by token, so ``git log``
+  matches ``git log -3`` but never ``git logout``.
+- ``glob``: the pattern has exactly as many words as the part, and each pattern word matches
+  one word of the command. Inside a word, ``*`` matches any run of characters except ``/``,
+  ``**`` also crosses ``/``, ``?`` one character except ``/``, ``[...]`` a class. A lone ``*``
+  word stands for exactly one argument, never several: unlike sudoers, ``cat /var/log/*``
+  does not match ``cat /var/log/x /etc/shadow``. For "any further arguments" use ``prefix``.
+  Allow globs are strict: a wildcard never turns a non-option into an option (``git push
+  origin *`` does not match ``--force``), never matches extra ``..`` components, and a command
+  word that the shell would itself expand (it holds ``*``, ``?`` or ``[``) matches only an
+  identical pattern word. Deny globs are loose: wildcards match anything.
+- ``regex``: a Python regular expression that must match the part's whole text.
+
+Allow rules match the words as written (``sudo git log`` is not ``git log``); deny rules also
+look through wrappers and normalise the program (``sudo /bin/rm``, ``bash -c "rm x"`` are
+caught by ``deny prefix rm``). Scoped rules apply only when the cwd is inside their directory
+and, for allow rules, only to parts before any ``cd``/``pushd``/``popd`` in the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+
+from expacti_cli.analysis.model import Analysis, SimpleCommand
+
+
+class RuleKind(StrEnum):
+    EXACT = "exact"
+    PREFIX = "prefix"
+    GLOB = "glob"
+    REGEX = "regex"
+
+
+class RuleAction(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One whitelist (allow) or blacklist (deny) rule."""
+
+    id: str
+    pattern: str
+    kind: RuleKind = RuleKind.EXACT
+    action: RuleAction = RuleAction.ALLOW
+    scope: str = ""  # absolute directory; "" = everywhere
+    expires_at: datetime | None = None  # aware UTC; None = never
+    note: str = ""
+    creator: str = ""
+    created_at: datetime | None = None
+    hits: int = 0
+    last_used: datetime | None = None
+    source: str = "manual"  # "manual", "suggestion", ...
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def describe(self) -> str:
+        """Short human form: `allow prefix "git log"`."""
+        return f"{self.action.value} {self.kind.value} {self.pattern!r}"
+
+
+class RulePatternError(ValueError):
+    """A pattern that cannot be a rule of its kind (the message says why)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Patterns
+
+
+_OPERATOR_CHARS = frozenset(";&|<>()")
+
+
+@lru_cache(maxsize=4096)
+def pattern_words(pattern: str) -> tuple[str, ...]:
+    """Split a prefix/glob pattern into words the way the shell would (raises RulePatternError)."""
+    try:
+        lexer = shlex.shlex(pattern, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError as exc:  # "No closing quotation", "No escaped character"
+        raise RulePatternError(f"cannot split it into words: {exc}") from None
+    for token in tokens:
+        if token and set(token) <= _OPERATOR_CHARS:
+            raise RulePatternError(
+                f"{token!r} is a shell operator: a prefix or glob rule matches one simple "
+                "command; add one rule per command, or use an exact rule for the whole line"
+            )
+    if not tokens:
+        raise RulePatternError("the pattern has no words")
+    return tuple(tokens)
+
+
+def _glob_word_regex(word: str, *, strict: bool) -> str:
+    """Translate one glob word to a regex (strict: `*` and `?` do not cross `/`)."""
+    out: list[str] = []
+    i, n = 0, len(word)
+    star = "[^/]*" if strict else ".*"
+    one = "[^/]" if strict else "."
+    while i < n:
+        c = word[i]
+        if c == "*":
+            if word.startswith("**", i):
+                out.append(".*")
+                while i < n and word[i] == "*":
+                    i += 1
+                continue
+            out.append(star)
+        elif c == "?":
+            out.append(one)
+        elif c == "[":
+            j = i + 1
+            if j < n and word[j] in "!^":
+                j += 1
+            if j < n and word[j] == "]":
+                j += 1
+            while j < n and word[j] != "]":
+                j += 1
+            if j >= n:
+                raise RulePatternError(f"unclosed '[' in glob word {word!r}")
+            body = word[i + 1 : j]
+            negate = body[:1] in ("!", "^")
+            if negate:
+                body = body[1:]
+            body = "".join(ch if ch == "-" else re.escape(ch) for ch in body)
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_glob(pattern: str, strict: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    words = pattern_words(pattern)
+    compiled = []
+    for word in words:
+        try:
+            compiled.append((word, re.compile(_glob_word_regex(word, strict=strict), re.DOTALL)))
+        except re.error as exc:
+            raise RulePatternError(f"bad glob word {word!r}: {exc}") from None
+    return tuple(compiled)
+
+
+@lru_cache(maxsize=4096)
+def compiled_regex(pattern: str, dotall: bool = False) -> re.Pattern[str]:
+    try:
+        with warnings.catch_warnings():  # "possible nested set" & co: noise for a user pattern
+            warnings.simplefilter("ignore")
+            return re.compile(pattern, re.DOTALL if dotall else 0)
+    except re.error as exc:
+        where = f" at position {exc.pos}" if exc.pos is not None else ""
+        raise RulePatternError(f"{exc.msg}{where}") from None
+
+
+def validate_pattern(kind: RuleKind, pattern: str) -> None:
+    """Raise RulePatternError when `pattern` cannot be a rule of `kind`."""
+    if not pattern.strip():
+        raise RulePatternError("the pattern is empty")
+    if kind in (RuleKind.PREFIX, RuleKind.GLOB):
+        pattern_words(pattern)
+    if kind is RuleKind.GLOB:
+        _compiled_glob(pattern, True)
+    if kind is RuleKind.REGEX:
+        compiled_regex(pattern)
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _glob_word_matches(pat_word: str, rx: re.Pattern[str], word: str, *, strict: bool) -> bool:
+    if not strict:
+        return rx.fullmatch(word) is not None
+    if pat_word == word:
+        return True
+    if _GLOB_CHARS & set(word):
+        return False  # the shell expands it to who knows how many words
+    if word.startswith("-") and not pat_word.startswith("-"):
+        return False  # a wildcard must not turn into an option
+    if word.split("/").count("..") > pat_word.split("/").count(".."):
+        return False  # no climbing out of the directory the pattern names
+    return rx.fullmatch(word) is not None
+
+
+def words_match(rule: Rule, words: Sequence[str], *, strict: bool = True) -> bool:
+    """Does a prefix/glob rule match these words? (Raises RulePatternError on a bad pattern.)"""
+    if rule.kind is RuleKind.PREFIX:
+        pw = pattern_words(rule.pattern)
+        return len(words) >= len(pw) and tuple(words[: len(pw)]) == pw
+    if rule.kind is RuleKind.GLOB:
+        compiled = _compiled_glob(rule.pattern, strict)
+        if len(compiled) != len(words):
+            return False
+        return all(
+            _glob_word_matches(pw, rx, w, strict=strict)
+            for (pw, rx), w in zip(compiled, words, strict=True)
+        )
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules that are too broad to allow: design-notes §5 "never suggest rules for shells,
+# interpreters, sudo, xargs, npx". A prefix/glob/regex allow rule that covers one of these
+# lets the agent run anything at all.
+
+RISKY_PROGRAMS: dict[str, str] = {
+    **dict.fromkeys(
+        ("sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash", "busybox"),
+        "a shell",
+    ),
+    **dict.fromkeys(
+        (
+            "python",
+            "python2",
+            "python3",
+            "node",
+            "nodejs",
+            "deno",
+            "bun",
+            "perl",
+            "ruby",
+            "php",
+            "lua",
+            "Rscript",
+            "tclsh",
+            "pwsh",
+            "osascript",
+        ),
+        "an interpreter",
+    ),
+    **dict.fromkeys(("sudo", "doas", "su", "pkexec", "runuser"), "a privilege wrapper"),
+    **dict.fromkeys(
+        (
+            "xargs",
+            "parallel",
+            "env",
+            "exec",
+            "command",
+            "builtin",
+            "nohup",
+            "timeout",
+            "nice",
+            "stdbuf",
+            "setsid",
+            "time",
+            "watch",
+        ),
+        "a wrapper that runs another program",
+    ),
+    **dict.fromkeys(("npx", "bunx", "pnpx"), "a package runner"),
+    **dict.fromkeys(("eval", "source", "."), "eval"),
+}
+
+
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.isidentifier()
+
+
+def too_broad(rule: Rule) -> str:
+    """Why an allow rule would cover a shell, interpreter, sudo, xargs, npx or eval ("" if not).
+    Raises RulePatternError on a bad pattern."""
+    if rule.action is RuleAction.DENY or rule.kind is RuleKind.EXACT:
+        return ""
+    if rule.kind is RuleKind.REGEX:
+        rx = compiled_regex(rule.pattern)
+        for name, what in RISKY_PROGRAMS.items():
+            probes = (name, f"{name} x", f"{name} -c x", f"/usr/bin/{name} x", f"X=1 {name} x")
+            if any(rx.fullmatch(p) for p in probes):
+                return f"it matches {name!r} ({what})"
+        return ""
+    words = pattern_words(rule.pattern)
+    program = next((w for w in words if not _is_assignment(w)), None)
+    if program is None:
+        return "it names no program, so it covers every program"
+    base = program.rsplit("/", 1)[-1]
+    if base in RISKY_PROGRAMS:
+        return f"it covers {base!r} ({RISKY_PROGRAMS[base]})"
+    if rule.kind is RuleKind.GLOB and _GLOB_CHARS & set(program):
+        rx = re.compile(_glob_word_regex(program, strict=False), re.DOTALL)
+        for name, what in RISKY_PROGRAMS.items():
+            if rx.fullmatch(name) or rx.fullmatch(f"/usr/bin/{name}"):
+                return f"its program word {program!r} matches {name!r} ({what})"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching one part
+
+
+def complexity(part: SimpleCommand, nested: Sequence[SimpleCommand] = ()) -> str:
+    """Why only an exact rule may allow this part ("" when any kind may)."""
+    if part.obfuscated:
+        return "it is obfuscated"
+    if part.is_eval:
+        return "it evaluates a dynamic script"
+    if part.has_substitution:
+        return "it contains a command or process substitution"
+    if part.dynamic_program:
+        return "the program is named by a variable or substitution"
+    if any(p is not part for p in nested):
+        return "it runs other commands inside it"
+    for r in part.redirects:
+        if r.is_write:
+            return f"it writes to a file ({r.op} {r.target or 'dynamic target'})"
+    return ""
+
+
+def allow_matches(rule: Rule, part: SimpleCommand, *, simple: bool) -> bool:
+    """Does allow `rule` cover this top-level part? `simple` = complexity(...) == ""."""
+    if rule.kind is RuleKind.EXACT:
+        return part.text.strip() == rule.pattern.strip()
+    if not simple or not part.words:
+        return False
+    if rule.kind is RuleKind.REGEX:
+        return compiled_regex(rule.pattern).fullmatch(part.text.strip()) is not None
+    if rule.kind is RuleKind.GLOB and part.dynamic_args:
+        return False  # `$x` may split into any number of words
+    if not words_match(rule, part.words, strict=True):
+        return False
+    return _names_wrapped_program(rule, part)
+
+
+def _names_wrapped_program(rule: Rule, part: SimpleCommand) -> bool:
+    """A prefix/glob rule may allow a wrapped command (`sudo`, `env X=1`, `timeout 5`, `xargs`)
+    only if it spells out the program that really runs, not just the wrapper."""
+    if len(part.argv) >= len(part.words):
+        return True
+    start = len(part.words) - len(part.argv)
+    if not part.argv or part.words[start:] != part.argv:
+        return False  # cannot tell where the real program is: leave it to an exact rule
+    words = pattern_words(rule.pattern)
+    if len(words) <= start:
+        return False
+    return rule.kind is RuleKind.PREFIX or not (_GLOB_CHARS & set(words[start]))
+
+
+def _deny_forms(part: SimpleCommand) -> list[tuple[str, ...]]:
+    forms = [part.words, part.argv]
+    if part.program and part.argv:
+        forms.append((part.program, *part.argv[1:]))
+    unique: list[tuple[str, ...]] = []
+    for f in forms:
+        if f and f not in unique:
+            unique.append(f)
+    return unique
+
+
+def deny_matches(rule: Rule, part: SimpleCommand) -> bool:
+    """Does deny `rule` catch this part (any depth)? Looks through wrappers and normalises."""
+    forms = _deny_forms(part)
+    if rule.kind in (RuleKind.PREFIX, RuleKind.GLOB):
+        return any(words_match(rule, f, strict=False) for f in forms)
+    texts = {part.text.strip(), *(" ".join(f) for f in forms)}
+    if rule.kind is RuleKind.EXACT:
+        return rule.pattern.strip() in texts
+    rx = compiled_regex(rule.pattern, dotall=True)
+    return any(rx.fullmatch(t) is not None for t in texts)
+
+
+def _inside(cwd: str, scope: str) -> bool:
+    cwd_n, scope_n = os.path.normpath(cwd), os.path.normpath(scope)
+    return cwd_n == scope_n or cwd_n.startswith(scope_n.rstrip(os.sep) + os.sep)
+
+
+def active_rules(rules: Iterable[Rule], now: datetime) -> list[Rule]:
+    return [r for r in rules if not r.is_expired(now)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching a whole command
+
+
+@dataclass(frozen=True)
+class PartMatch:
+    """How the rules judge one top-level part (and everything nested inside it)."""
+
+    index: int  # index in Analysis.parts
+    text: str
+    allowed_by: str = ""  # id of the allow rule that covers it
+    denied_by: str = ""  # id of a deny rule that catches it or something nested in it
+    denied_text: str = ""  # the (possibly nested) part the deny rule caught
+    explanation: str = ""  # for humans
+
+    @property
+    def action(self) -> str:
+        if self.denied_by:
+            return "deny"
+        return "allow" if self.allowed_by else "ask"
+
+
+@dataclass(frozen=True)
+class RulesMatch:
+    """The rules' verdict on a command: allowed only if every part is; denied if any part is."""
+
+    parts: tuple[PartMatch, ...]
+    denied_by: str = ""  # first deny rule that matched (part or whole line)
+    whole_line_rule: str = ""  # an exact rule for the whole line (allow or deny) that matched
+    unparsed: bool = False
+
+    @property
+    def denied(self) -> bool:
+        return bool(self.denied_by)
+
+    @property
+    def allowed(self) -> bool:
+        return (
+            not self.denied
+            and not self.unparsed
+            and bool(self.parts)
+            and all(p.allowed_by for p in self.parts)
+        )
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """The rules that decided the verdict, once each, in order (for hit counts): the deny
+        rules when denied, the allow rules when allowed, none when it asks."""
+        if self.denied:
+            ids = [self.denied_by, *(p.denied_by for p in self.parts)]
+        elif self.allowed:
+            ids = [self.whole_line_rule, *(p.allowed_by for p in self.parts)]
+        else:
+            return ()
+        return tuple(dict.fromkeys(i for i in ids if i))
+
+
+def match_command(
+    analysis: Analysis, rules: Iterable[Rule], *, cwd: str | None, now: datetime
+) -> RulesMatch:
+    """Judge `analysis` against `rules`. Never raises for a valid rule set; a rule whose pattern
+    is broken (hand-edited file) simply matches nothing."""
+    live = active_rules(rules, now)
+    denies = [r for r in live if r.action is RuleAction.DENY and _scope_ok(r, cwd, deny=True)]
+    allows = [r for r in live if r.action is RuleAction.ALLOW]
+    unparsed = analysis.unparsed or analysis.depth_exceeded
+    source = analysis.source.strip()
+
+    whole_deny = next((r for r in denies if _denies_whole_line(r, source, unparsed)), None)
+    whole_allow = next(
+        (
+            r
+            for r in allows
+            if r.kind is RuleKind.EXACT
+            and r.pattern.strip() == source
+            and _scope_ok(r, cwd, deny=False)
+        ),
+        None,
+    )
+
+    results: list[PartMatch] = []
+    cwd_known = cwd
+    for i, part in enumerate(analysis.parts):
+        if part.depth != 0:
+            continue
+        nested = analysis.nested_in(i)
+        deny_rule, deny_part = _first_deny(denies, nested)
+        why_complex = complexity(part, nested)
+        allow_rule: Rule | None = None
+        if not unparsed:
+            if whole_allow is not None:
+                allow_rule = whole_allow
+            else:
+                allow_rule = _first_allow(allows, part, why_complex == "", cwd_known)
+        results.append(
+            PartMatch(
+                index=i,
+                text=part.text,
+                allowed_by=allow_rule.id if allow_rule else "",
+                denied_by=deny_rule.id if deny_rule else "",
+                denied_text=deny_part.text if deny_part else "",
+                explanation=_explain(part, deny_rule, deny_part, allow_rule, why_complex, unparsed),
+            )
+        )
+        if part.program in ("cd", "pushd", "popd"):
+            cwd_known = None  # later parts run elsewhere: directory-scoped allows stop applying
+
+    first_deny = (
+        whole_deny.id if whole_deny else next((p.denied_by for p in results if p.denied_by), "")
+    )
+    whole = whole_deny or whole_allow
+    return RulesMatch(
+        parts=tuple(results),
+        denied_by=first_deny,
+        whole_line_rule=whole.id if whole else "",
+        unparsed=unparsed,
+    )
+
+
+def _denies_whole_line(rule: Rule, source: str, unparsed: bool) -> bool:
+    if rule.kind is RuleKind.EXACT:
+        return rule.pattern.strip() == source
+    if rule.kind is RuleKind.REGEX and unparsed:
+        # The parts of an unparsed command cannot be trusted: let deny regexes see all of it.
+        try:
+            return compiled_regex(rule.pattern, dotall=True).fullmatch(source) is not None
+        except RulePatternError:
+            return False
+    return False
+
+
+def _scope_ok(rule: Rule, cwd: str | None, *, deny: bool) -> bool:
+    if not rule.scope:
+        return True
+    if cwd is None:
+        return deny  # unknown cwd: a scoped deny still applies, a scoped allow does not
+    return _inside(cwd, rule.scope)
+
+
+def _first_deny(
+    denies: Sequence[Rule], parts: Sequence[SimpleCommand]
+) -> tuple[Rule | None, SimpleCommand | None]:
+    for part in parts:
+        for rule in denies:
+            try:
+                if deny_matches(rule, part):
+                    return rule, part
+            except RulePatternError:
+                continue
+    return None, None
+
+
+def _first_allow(
+    allows: Sequence[Rule], part: SimpleCommand, simple: bool, cwd: str | None
+) -> Rule | None:
+    for rule in allows:
+        if not _scope_ok(rule, cwd, deny=False):
+            continue
+        try:
+            if allow_matches(rule, part, simple=simple):
+                return rule
+        except RulePatternError:
+            continue
+    return None
+
+
+def _explain(
+    part: SimpleCommand,
+    deny_rule: Rule | None,
+    deny_part: SimpleCommand | None,
+    allow_rule: Rule | None,
+    why_complex: str,
+    unparsed: bool,
+) -> str:
+    if deny_rule is not None and deny_part is not None:
+        where = "" if deny_part is part else f" (nested: {deny_part.text.strip()!r})"
+        return f"denied by rule {deny_rule.id} ({deny_rule.describe()}){where}"
+    if unparsed:
+        return "the command could not be parsed: no rule can allow it"
+    if allow_rule is not None:
+        return f"allowed by rule {allow_rule.id} ({allow_rule.describe()})"
+    if why_complex:
+        return f"not covered: only an exact rule can allow it because {why_complex}"
+    return "not covered by any rule"

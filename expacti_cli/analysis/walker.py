@@ -685,7 +685,6 @@ class Walker:
         op_end = -1
         fd: int | None = None
         target: Word | None = None
-        target_end = node.end_byte
         args: list[Word] = []
         for child in node.children:
             ct = child.type
@@ -702,18 +701,12 @@ class Walker:
                     # bash refuses `ls >` + newline; tree-sitter reads the next line as target
                     self._syntax_problem(node, f"redirect {op!r} followed by a newline")
                 target = evaluate(child)
-                target_end = child.end_byte
             else:
                 args.append(evaluate(child))
         value = target.value if target else ""
         dynamic = bool(target and target.dynamic)
         redirect = Redirect(op, value, fd, _is_write(op, value, dynamic), dynamic)
-        header = node_text(node)
-        if args:
-            header = (node.text or b"")[: target_end - node.start_byte].decode(
-                "utf-8", "surrogateescape"
-            )
-        info = _RedirInfo(redirect, header, subs=target.subs if target else None)
+        info = _RedirInfo(redirect, node_text(node), subs=target.subs if target else None)
         info.args = args
         return [info]
 
@@ -766,6 +759,7 @@ class Walker:
         env_subs: list[Node] = []
         words: list[Word] = []
         own: list[_RedirInfo] = []
+        stray: list[Node] = []
         for child in node.children:
             ct = child.type
             if ct == "variable_assignment":
@@ -780,6 +774,10 @@ class Walker:
                 words.append(evaluate(inner))
             elif ct.endswith("_redirect"):
                 own.extend(self._redirect(child))
+            elif ct in _STATEMENTS:
+                # `sudo (rm x)`: tree-sitter accepts it, bash does not; keep what it runs
+                self._syntax_problem(child, f"unexpected {ct.replace('_', ' ')} in a command")
+                stray.append(child)
             elif child.is_named and ct != "comment":
                 words.append(evaluate(child))
         for w in words:
@@ -793,7 +791,10 @@ class Walker:
                 words.extend(r.args)
         if redirs:
             text = " ".join([text, *(r.header for r in redirs)])
-        return self._emit(words, env, all_redirs, text, scope, pipe, env_subs)
+        out = self._emit(words, env, all_redirs, text, scope, pipe, env_subs)
+        for child in stray:
+            self._walk(child, scope, [], [], None)
+        return out
 
     def _assignment_pair(self, node: Node) -> tuple[str, Word]:
         name = ""

@@ -98,8 +98,6 @@ def path() -> None:
 
 def _audit_config_change(key: str, value: Any) -> None:
     """Config changes are decisions about the gate: record them in the audit log."""
-    try:
-        from expacti_cli.store.audit import AuditLog
-    except ImportError:  # the audit store is optional while it is being built
-        return
+    from expacti_cli.store.audit import AuditLog
+
     AuditLog.open().append({"kind": "config_set", "key": key, "value": value, "source": "cli"})

@@ -1,0 +1,614 @@
+"""The broker: one local process that owns the queue of commands waiting for a human.
+
+It is the single writer of decision records: every answer it gives is in the audit log
+(fsync'd) before it is sent, and an answer whose record cannot be written is a deny. A gating
+client waits on its connection; if the connection drops first, the request is withdrawn; if
+the broker dies, the client sees the connection close and runs nothing.
+
+Run it with `python -m expacti_cli.broker` (clients start it on demand, see client.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from expacti_cli.broker import gate, peers, protocol, sockets
+from expacti_cli.broker.protocol import ProtocolError
+
+ENV_IDLE = "EXPACTI_BROKER_IDLE"  # seconds without clients or requests before the broker exits
+DEFAULT_IDLE = 600
+MIN_ID_PREFIX = 4
+_RECENT = 1024  # decided ids remembered, so a second decision gets a precise refusal
+_MAX_BACKLOG = 8 * 1024 * 1024  # bytes queued to a client that does not read: drop it
+
+
+def idle_seconds() -> float:
+    value = os.environ.get(ENV_IDLE, "").strip()
+    try:
+        return max(0.2, float(value)) if value else DEFAULT_IDLE
+    except ValueError:
+        return DEFAULT_IDLE
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _log(message: str) -> None:
+    """One line to the broker log (stderr is redirected there when started on demand)."""
+    stamp = _now().isoformat(timespec="seconds")
+    print(f"{stamp} [{os.getpid()}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(eq=False)
+class Client:
+    """One connection."""
+
+    writer: asyncio.StreamWriter
+    peer: peers.Peer | None
+    process: peers.ProcessId | None
+    gating: bool = False  # it submitted a command: its descendants are a gated session
+    subscribed: bool = False
+    closed: bool = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        transport = self.writer.transport
+        if transport.is_closing() or transport.get_write_buffer_size() > _MAX_BACKLOG:
+            self.closed = True
+            transport.abort()
+            return
+        self.writer.write(protocol.encode(message))
+
+
+@dataclass(eq=False)
+class Pending:
+    """A command waiting for a human decision."""
+
+    id: str
+    command: str
+    cwd: str
+    session: str
+    source: str
+    context: str
+    evaluation: gate.Evaluation
+    requested_at: datetime
+    ttl: int
+    command_hash: str
+    client: Client
+    timer: asyncio.TimerHandle | None = None
+    expires_at: float = 0.0  # time.time()
+
+    def to_json(self) -> dict[str, Any]:
+        ev = self.evaluation
+        return {
+            "id": self.id,
+            "command": self.command,
+            "cwd": self.cwd,
+            "session": self.session,
+            "source": self.source,
+            "context": self.context,
+            "score": ev.score,
+            "level": ev.level,
+            "summary": ev.summary,
+            "reasons": list(ev.reasons),
+            "policy": ev.reason,
+            "requested_at": self.requested_at.isoformat(),
+            "expires_at": datetime.fromtimestamp(self.expires_at, UTC).isoformat(),
+            "ttl": self.ttl,
+            "on_timeout": ev.on_timeout,
+            "command_hash": self.command_hash,
+            "pid": self.client.peer.pid if self.client.peer else None,
+        }
+
+
+@dataclass
+class Broker:
+    """The queue, its clients, and the audit log it writes."""
+
+    idle: float = field(default_factory=idle_seconds)
+    pending: dict[str, Pending] = field(default_factory=dict)
+    clients: set[Client] = field(default_factory=set)
+    # id -> the connection allowed to report that command's exit code
+    running: dict[str, Client] = field(default_factory=dict)
+    decided: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    started: datetime = field(default_factory=_now)
+    stopping: asyncio.Event | None = None
+    last_active: float = field(default_factory=time.monotonic)
+
+    # --- audit -----------------------------------------------------------------------------
+
+    def _audit(self) -> Any:
+        from expacti_cli.store.audit import AuditLog
+
+        return AuditLog.open()
+
+    def _record(self, p: Pending, decision: str, reason: str, **more: Any) -> str | None:
+        """Write the decision record; return None when written, else why it could not be."""
+        ev = p.evaluation
+        extra = {"reason": reason, "ttl": p.ttl, **more.pop("extra", {})}
+        try:
+            self._audit().record_decision(
+                id=p.id,
+                command=p.command,
+                decision=decision,
+                session=p.session or None,
+                source=p.source or None,
+                cwd=p.cwd,
+                parts=ev.parts,
+                score=ev.score,
+                level=ev.level,
+                reasons=ev.reasons,
+                requested_at=p.requested_at,
+                decided_at=_now(),
+                context=p.context or None,
+                extra=extra,
+                **more,
+            )
+        except Exception as exc:  # noqa: BLE001 - StoreError or worse: the answer is deny
+            _log(f"audit write failed for {p.id}: {exc}")
+            return f"the audit log cannot be written ({exc}); nothing may run unrecorded"
+        return None
+
+    # --- resolving requests ----------------------------------------------------------------
+
+    def _resolve(
+        self,
+        p: Pending,
+        decision: str,
+        *,
+        allowed: bool,
+        reason: str,
+        reviewer: str | None = None,
+        rule_id: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[bool, str]:
+        """Take `p` out of the queue, audit the decision, answer its client, tell reviewers.
+
+        Returns (allowed, reason) as finally sent (a failed audit write turns allow into deny)."""
+        self.pending.pop(p.id, None)
+        if p.timer is not None:
+            p.timer.cancel()
+        failure = self._record(
+            p, decision, reason, reviewer=reviewer, rule_id=rule_id, extra=extra or {}
+        )
+        if failure is not None:
+            allowed, reason = False, failure
+        self.decided[p.id] = f"{decision} by {reviewer}" if reviewer else decision
+        while len(self.decided) > _RECENT:
+            self.decided.popitem(last=False)
+        if allowed:
+            self.running[p.id] = p.client
+        p.client.send(
+            {
+                "op": "decision",
+                "id": p.id,
+                "decision": decision,
+                "allowed": allowed,
+                "reason": reason,
+                "reviewer": reviewer,
+                "rule_id": rule_id,
+                "command_hash": p.command_hash,
+                "score": p.evaluation.score,
+                "level": p.evaluation.level,
+                "waited_ms": int((_now() - p.requested_at).total_seconds() * 1000),
+                **({"on_timeout": p.evaluation.on_timeout} if decision == "timed_out" else {}),
+            }
+        )
+        self._broadcast(
+            {"op": "resolved", "id": p.id, "decision": decision, "allowed": allowed,
+             "reviewer": reviewer}
+        )
+        return allowed, reason
+
+    def _broadcast(self, message: dict[str, Any]) -> None:
+        for client in list(self.clients):
+            if client.subscribed:
+                client.send(message)
+
+    def _timed_out(self, request_id: str) -> None:
+        p = self.pending.get(request_id)
+        if p is None:
+            return
+        approve = p.evaluation.on_timeout == "approve"
+        reason = (
+            f"no decision within {p.ttl} s; on_timeout = approve lets it run"
+            if approve
+            else f"no decision within {p.ttl} s (on_timeout = deny)"
+        )
+        self._resolve(p, "timed_out", allowed=approve, reason=reason,
+                      extra={"on_timeout": p.evaluation.on_timeout})
+
+    # --- ops -------------------------------------------------------------------------------
+
+    def submit(self, client: Client, msg: dict[str, Any]) -> None:
+        command = protocol.text_field(msg, "command", required=True)
+        cwd = protocol.text_field(msg, "cwd")
+        ttl_value = msg.get("ttl")
+        if ttl_value is not None and (
+            isinstance(ttl_value, bool) or not isinstance(ttl_value, int | float)
+        ):
+            raise ProtocolError("'ttl' must be a number of seconds")
+        client.gating = True
+        ev = gate.evaluate(command, cwd)
+        configured = gate.clamp_timeout(ev.approval_timeout)
+        ttl = gate.clamp_timeout(ttl_value) if ttl_value is not None else configured
+        if ev.on_timeout == "approve":
+            # A shorter window would only let the agent reach the automatic approval sooner.
+            ttl = max(ttl, configured)
+        p = Pending(
+            id=secrets.token_hex(16),
+            command=command,
+            cwd=cwd,
+            session=protocol.text_field(msg, "session"),
+            source=protocol.text_field(msg, "source") or "exec",
+            context=protocol.text_field(msg, "context"),
+            evaluation=ev,
+            requested_at=_now(),
+            ttl=ttl,
+            command_hash=protocol.command_hash(command, cwd),
+            client=client,
+        )
+        if ev.action == "allow":
+            decision = "auto_approved_rule" if ev.via == "rule" else "auto_approved_threshold"
+            rule_id = ev.rule_ids[0] if ev.rule_ids else None
+            extra = {"rule_ids": list(ev.rule_ids)} if ev.rule_ids else {}
+            allowed, _ = self._resolve(p, decision, allowed=True, reason=ev.reason,
+                                       rule_id=rule_id, extra=extra)
+            if allowed:
+                gate.record_rule_hits(ev.rule_ids)
+            return
+        if ev.action == "deny":
+            rule_id = ev.rule_ids[0] if ev.rule_ids else None
+            self._resolve(p, "denied", allowed=False, reason=ev.reason, rule_id=rule_id)
+            return
+        p.expires_at = time.time() + ttl
+        p.timer = asyncio.get_running_loop().call_later(ttl, self._timed_out, p.id)
+        self.pending[p.id] = p
+        reviewers = sum(1 for c in self.clients if c.subscribed)
+        client.send({"op": "queued", "request": p.to_json(), "reviewers": reviewers})
+        self._broadcast({"op": "pending", "request": p.to_json()})
+
+    def _self_approval(self, client: Client, what: str, request_id: str = "") -> str | None:
+        """Why `client` may not decide (None when it may). Refusals are audited."""
+        why = None
+        if client.peer is None:
+            why = "the broker cannot tell which process is asking (no SO_PEERCRED)"
+        elif client.peer.uid != os.getuid():
+            why = f"uid {client.peer.uid} is not the broker's user"
+        else:
+            gated = {c.process: c for c in self.clients if c.gating and c.process is not None}
+            for ancestor in peers.ancestry(client.peer.pid):
+                if ancestor in gated:
+                    why = (
+                        f"this process (pid {client.peer.pid}) runs inside a gated session "
+                        f"(pid {ancestor.pid} is waiting on or running an approved command); "
+                        "a gated command cannot approve or deny anything: decide from "
+                        "another terminal"
+                    )
+                    break
+        if why is None:
+            return None
+        try:
+            self._audit().append(
+                {
+                    "kind": "decision_refused",
+                    "source": "broker",
+                    "request_id": request_id or None,
+                    "op": what,
+                    "peer_pid": client.peer.pid if client.peer else None,
+                    "reason": why,
+                }
+            )
+        except Exception as exc:  # noqa: BLE001 - the refusal stands either way
+            _log(f"audit write failed for a refused {what}: {exc}")
+        return why
+
+    def _find(self, wanted: str) -> Pending:
+        wanted = wanted.strip().lower()
+        if wanted in self.pending:
+            return self.pending[wanted]
+        if len(wanted) >= MIN_ID_PREFIX:
+            matches = [p for i, p in self.pending.items() if i.startswith(wanted)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise ProtocolError(f"id {wanted!r} is ambiguous: give more characters", "ambiguous")
+            done = [i for i in self.decided if i.startswith(wanted)]
+            if len(done) == 1:
+                raise ProtocolError(
+                    f"request {done[0][:12]} was already decided ({self.decided[done[0]]})",
+                    "already_decided",
+                )
+        raise ProtocolError(
+            f"no pending request {wanted!r}: it was never made, expired, or was withdrawn",
+            "unknown_id",
+        )
+
+    def decide(self, client: Client, msg: dict[str, Any]) -> None:
+        request_id = protocol.text_field(msg, "id", required=True)
+        verdict = protocol.text_field(msg, "decision", required=True)
+        if verdict not in ("approve", "deny"):
+            raise ProtocolError("'decision' must be 'approve' or 'deny'")
+        p = self._find(request_id)
+        refused = self._self_approval(client, "decide", p.id)
+        if refused is not None:
+            raise ProtocolError(f"refused: {refused}", "self_approval")
+        expected = protocol.text_field(msg, "command_hash")
+        if expected and expected != p.command_hash:
+            raise ProtocolError(
+                "the command or cwd differs from what you reviewed: decision refused",
+                "hash_mismatch",
+            )
+        reviewer = protocol.text_field(msg, "reviewer") or "unknown"
+        note = protocol.text_field(msg, "note")
+        reason = protocol.text_field(msg, "reason")
+        if verdict == "deny":
+            self._resolve(p, "denied", allowed=False, reviewer=reviewer,
+                          reason=reason or f"denied by {reviewer}",
+                          extra={"note": note} if note else {})
+            client.send({"op": "decided", "id": p.id, "decision": "denied"})
+            return
+        rule_id = None
+        whitelist = msg.get("whitelist")
+        if whitelist:
+            rule_id = self._add_rule(p, whitelist, reviewer, note)
+        allowed, why = self._resolve(
+            p, "approved", allowed=True, reviewer=reviewer, rule_id=rule_id,
+            reason=note or f"approved by {reviewer}", extra={"note": note} if note else {},
+        )
+        reply: dict[str, Any] = {"op": "decided", "id": p.id, "decision": "approved",
+                                 "rule_id": rule_id}
+        if not allowed:
+            reply.update(decision="denied", error=why)
+        client.send(reply)
+
+    def _add_rule(self, p: Pending, spec: Any, reviewer: str, note: str) -> str:
+        """Save the allow rule of an approve-and-whitelist (audited first-class change)."""
+        from dataclasses import replace
+
+        from expacti_cli.matching import Rule, RuleKind, RulePatternError, too_broad, validate_pattern
+        from expacti_cli.store.rules import RulesStore, rule_to_doc
+
+        spec = spec if isinstance(spec, dict) else {}
+        try:
+            kind = RuleKind(str(spec.get("kind") or "exact"))
+        except ValueError:
+            raise ProtocolError(f"unknown rule kind {spec.get('kind')!r}") from None
+        pattern = str(spec.get("pattern") or p.command.strip())
+        scope = str(spec.get("scope") or "")
+        rule = Rule(id="", pattern=pattern, kind=kind, scope=scope, note=note or p.context,
+                    creator=reviewer, created_at=_now(), source="approval")
+        try:
+            validate_pattern(kind, pattern)
+            broad = too_broad(rule)
+        except RulePatternError as exc:
+            raise ProtocolError(f"bad rule: {exc}") from None
+        if broad and not spec.get("force"):
+            raise ProtocolError(f"refusing to whitelist {rule.describe()}: {broad}", "too_broad")
+        store = RulesStore()
+        try:
+            stored, created = store.add(replace(rule))
+        except Exception as exc:  # noqa: BLE001
+            raise ProtocolError(f"cannot save the rule: {exc}", "store") from None
+        if created:
+            try:
+                self._audit().append(
+                    {"kind": "rule_added", "source": "approval", "reviewer": reviewer,
+                     "rule_id": stored.id, "rule": rule_to_doc(stored), "request_id": p.id}
+                )
+            except Exception as exc:  # noqa: BLE001 - an unaudited rule must not stay in force
+                with contextlib.suppress(Exception):
+                    store.remove(stored.id)
+                raise ProtocolError(f"cannot audit the new rule: {exc}", "audit") from None
+        return stored.id
+
+    def record_exit(self, client: Client, msg: dict[str, Any]) -> None:
+        request_id = protocol.text_field(msg, "id", required=True)
+        code = msg.get("exit_code")
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise ProtocolError("'exit_code' must be an integer")
+        if self.running.get(request_id) is not client:
+            raise ProtocolError(f"no command {request_id!r} running for this connection",
+                                "unknown_id")
+        del self.running[request_id]
+        try:
+            self._audit().record_exit(request_id, code, session=msg.get("session") or None)
+        except Exception as exc:  # noqa: BLE001
+            raise ProtocolError(f"cannot record the exit code: {exc}", "audit") from None
+        client.send({"op": "ok"})
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "op": "status",
+            "pid": os.getpid(),
+            "started": self.started.isoformat(timespec="seconds"),
+            "uptime_s": round((_now() - self.started).total_seconds(), 1),
+            "pending": len(self.pending),
+            "clients": len(self.clients),
+            "reviewers": sum(1 for c in self.clients if c.subscribed),
+            "sessions": sum(1 for c in self.clients if c.gating),
+            "idle_exit_s": self.idle,
+            "socket": str(sockets.socket_path()),
+            "protocol": protocol.VERSION,
+        }
+
+    def stop(self, reason: str) -> None:
+        """Deny everything still waiting, then let `run` return."""
+        for p in list(self.pending.values()):
+            self._resolve(p, "denied", allowed=False, reason=reason)
+        if self.stopping is not None:
+            self.stopping.set()
+
+    def dispatch(self, client: Client, msg: dict[str, Any]) -> None:
+        op = protocol.require_op(msg)
+        if op == "submit":
+            self.submit(client, msg)
+        elif op == "decide":
+            self.decide(client, msg)
+        elif op == "exit":
+            self.record_exit(client, msg)
+        elif op == "subscribe":
+            client.subscribed = True
+            client.send({"op": "requests", "requests": self._pending_json()})
+        elif op == "list":
+            client.send({"op": "requests", "requests": self._pending_json()})
+        elif op == "status":
+            client.send(self.status())
+        elif op == "stop":
+            refused = self._self_approval(client, "stop")
+            if refused is not None:
+                raise ProtocolError(f"refused: {refused}", "self_approval")
+            client.send({"op": "ok"})
+            self.stop("the broker was stopped (`expacti daemon stop`)")
+
+    def _pending_json(self) -> list[dict[str, Any]]:
+        ordered = sorted(self.pending.values(), key=lambda p: p.requested_at)
+        return [p.to_json() for p in ordered]
+
+    # --- connections -----------------------------------------------------------------------
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        peer = peers.peer_credentials(sock) if sock is not None else None
+        client = Client(writer, peer, peers.process_id(peer.pid) if peer else None)
+        self.clients.add(client)
+        try:
+            await self._serve(client, reader)
+        finally:
+            client.closed = True
+            self.clients.discard(client)
+            self.last_active = time.monotonic()
+            for p in [p for p in self.pending.values() if p.client is client]:
+                self._resolve(p, "withdrawn", allowed=False,
+                              reason="the requesting process disconnected")
+            for request_id in [i for i, c in self.running.items() if c is client]:
+                del self.running[request_id]
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _serve(self, client: Client, reader: asyncio.StreamReader) -> None:
+        while not client.closed:
+            try:
+                line = await reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError:
+                return  # EOF (a partial last line is dropped: the client is gone)
+            except asyncio.LimitOverrunError:
+                client.send({"op": "error", "code": "too_large",
+                             "error": f"message over {protocol.MAX_LINE_BYTES} bytes"})
+                with contextlib.suppress(Exception):
+                    await client.writer.drain()
+                return  # the rest of that line cannot be told apart from the next message
+            except (ConnectionError, OSError):
+                return
+            self.last_active = time.monotonic()
+            try:
+                self.dispatch(client, protocol.decode(line))
+            except ProtocolError as exc:
+                client.send({"op": "error", "code": exc.code, "error": str(exc)})
+            try:
+                await client.writer.drain()
+            except (ConnectionError, OSError):
+                return
+
+    async def run(self, listener: socket.socket) -> None:
+        self.stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.stop, f"the broker was stopped (signal {sig.name})")
+        server = await asyncio.start_unix_server(
+            self.handle, sock=listener, limit=protocol.MAX_LINE_BYTES
+        )
+        watcher = asyncio.create_task(self._idle_watch())
+        try:
+            await self.stopping.wait()
+        finally:
+            watcher.cancel()
+            server.close()
+            for client in list(self.clients):
+                with contextlib.suppress(Exception):
+                    await client.writer.drain()
+                client.writer.close()
+
+    async def _idle_watch(self) -> None:
+        assert self.stopping is not None
+        tick = min(1.0, self.idle / 4)
+        while True:
+            await asyncio.sleep(tick)
+            quiet = not self.clients and not self.pending
+            if quiet and time.monotonic() - self.last_active >= self.idle:
+                _log(f"idle for {self.idle:g} s: exiting")
+                self.stopping.set()
+                return
+
+
+# --- process ---------------------------------------------------------------------------------
+
+
+def _take_lock(fd: int, deadline: float) -> bool:
+    """Become the one broker: hold the lock. False when another live broker already serves."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            # Held: a broker is serving, starting up, or shutting down. Only the first
+            # case means we are not needed; otherwise wait for the lock.
+            if sockets.broker_alive() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _listen() -> socket.socket:
+    path = sockets.socket_path()
+    # We hold the lock, so no broker uses this path: a socket file here is stale.
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)  # the socket is created 0600: only our user may connect
+    try:
+        with sockets.addressable(path) as name:
+            listener.bind(name)
+    finally:
+        os.umask(old)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    listener.setblocking(False)
+    return listener
+
+
+def main() -> int:
+    """Run one broker until it is stopped or idle. Exit 0 also when another one already runs."""
+    directory = sockets.runtime_dir()
+    fd = os.open(sockets.lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if not _take_lock(fd, time.monotonic() + 5.0):
+            return 0
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        listener = _listen()
+        os.chdir("/")  # do not keep the starting client's directory busy
+        _log(f"listening on {directory / sockets.SOCKET_NAME}")
+        try:
+            asyncio.run(Broker().run(listener))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                sockets.socket_path().unlink()
+            listener.close()
+        _log("stopped")
+        return 0
+    finally:
+        os.close(fd)  # releases the lock, after the socket is gone

@@ -32,6 +32,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "config",
         "Show, get and set configuration values.",
     ),
+    "exec": (
+        "expacti_cli.commands.exec_cmd",
+        "exec_command",
+        "Gate one command: run it once a rule or a human allows it.",
+    ),
+    "pending": ("expacti_cli.commands.approval", "pending", "List commands waiting for approval."),
+    "approve": ("expacti_cli.commands.approval", "approve", "Approve a pending command by id."),
+    "deny": ("expacti_cli.commands.approval", "deny", "Deny a pending command by id."),
+    "daemon": (
+        "expacti_cli.commands.daemon",
+        "daemon",
+        "Show, start or stop the local approval broker.",
+    ),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -287,8 +287,7 @@ def parse_cli_value(name: str, text: str) -> tuple[str, Any]:
         program = name[len("risk.programs.") :]
         if not program:
             raise ConfigError("risk.programs.PROGRAM needs a program name")
-        key = KEYS["risk.programs"]
-        _check_categories(key, {program: text}, "")
+        _check_categories(KEYS["risk.programs"], {program: text}, "")
         return name, text
     key = KEYS.get(name)
     if key is None:

@@ -18,12 +18,18 @@ and NO part, top-level or nested, is matched by a deny rule (deny wins). Kinds:
   origin *`` does not match ``--force``), never matches extra ``..`` components, and a command
   word that the shell would itself expand (it holds ``*``, ``?`` or ``[``) matches only an
   identical pattern word. Deny globs are loose: wildcards match anything.
-- ``regex``: a Python regular expression that must match the part's whole text.
+- ``regex``: a Python regular expression that must match the part's whole text and name the
+  program that runs: a regex that would match the same command with any other program in its
+  place (``\\S+ install .*``, ``sudo .*``) allows nothing.
 
-Allow rules match the words as written (``sudo git log`` is not ``git log``); deny rules also
-look through wrappers and normalise the program (``sudo /bin/rm``, ``bash -c "rm x"`` are
-caught by ``deny prefix rm``). Scoped rules apply only when the cwd is inside their directory
-and, for allow rules, only to parts before any ``cd``/``pushd``/``popd`` in the command line.
+Allow rules match the words as written (``sudo git log`` is not ``git log``), and a prefix or
+glob allow rule covers a wrapped command (``sudo apt``, ``timeout 5 make``, ``xargs rm``) only
+if it spells out the program that really runs. Deny rules also look through wrappers and
+normalise the program (``sudo /bin/rm``, ``bash -c "rm x"`` are caught by ``deny prefix rm``),
+and a deny prefix with flags matches them in any spelling and order (``deny prefix 'rm -rf'``
+catches ``rm -r -f``, ``rm -fr``, ``rm --recursive --force``). Scoped rules apply only when
+the cwd is inside their directory and, for allow rules, only to parts before any
+``cd``/``pushd``/``popd`` in the command line. Expired rules match nothing.
 """
 
 from __future__ import annotations
@@ -319,20 +325,29 @@ def complexity(part: SimpleCommand, nested: Sequence[SimpleCommand] = ()) -> str
         return "the program is named by a variable or substitution"
     if any(p is not part for p in nested):
         return "it runs other commands inside it"
+    if part.interpreter_code:
+        return "it runs interpreter code"
     for r in part.redirects:
         if r.is_write:
             return f"it writes to a file ({r.op} {r.target or 'dynamic target'})"
     return ""
 
 
+_HEREDOC_OPS = frozenset({"<<", "<<-"})
+
+
 def allow_matches(rule: Rule, part: SimpleCommand, *, simple: bool) -> bool:
     """Does allow `rule` cover this top-level part? `simple` = complexity(...) == ""."""
     if rule.kind is RuleKind.EXACT:
-        return part.text.strip() == rule.pattern.strip()
+        # A here-document's body is not in the part's text: only an exact rule for the whole
+        # line (which contains the body) may allow such a part.
+        heredoc = any(r.op in _HEREDOC_OPS for r in part.redirects)
+        return not heredoc and part.text.strip() == rule.pattern.strip()
     if not simple or not part.words:
         return False
     if rule.kind is RuleKind.REGEX:
-        return compiled_regex(rule.pattern).fullmatch(part.text.strip()) is not None
+        rx = compiled_regex(rule.pattern)
+        return rx.fullmatch(part.text.strip()) is not None and _regex_names_program(rx, part)
     if rule.kind is RuleKind.GLOB and part.dynamic_args:
         return False  # `$x` may split into any number of words
     if not words_match(rule, part.words, strict=True):
@@ -354,6 +369,23 @@ def _names_wrapped_program(rule: Rule, part: SimpleCommand) -> bool:
     return rule.kind is RuleKind.PREFIX or not (_GLOB_CHARS & set(words[start]))
 
 
+_PROBE_PROGRAM = "zzexpactiprobe"
+
+
+def _regex_names_program(rx: re.Pattern[str], part: SimpleCommand) -> bool:
+    """An allow regex must name the program that runs: one that would match the same command
+    with any other program (`\\S+ install .*`, `sudo .*`) does not allow it."""
+    if not part.argv:
+        return False
+    start = len(part.words) - len(part.argv)
+    if start < 0 or part.words[start:] != part.argv:
+        return False
+    if rx.fullmatch(shlex.join(part.words)) is None:
+        return True  # written with other quoting than ours: nothing to compare against
+    probe = (*part.words[:start], _PROBE_PROGRAM, *part.words[start + 1 :])
+    return rx.fullmatch(shlex.join(probe)) is None
+
+
 def _deny_forms(part: SimpleCommand) -> list[tuple[str, ...]]:
     forms = [part.words, part.argv]
     if part.program and part.argv:
@@ -369,7 +401,9 @@ def deny_matches(rule: Rule, part: SimpleCommand) -> bool:
     """Does deny `rule` catch this part (any depth)? Looks through wrappers and normalises."""
     forms = _deny_forms(part)
     if rule.kind in (RuleKind.PREFIX, RuleKind.GLOB):
-        return any(words_match(rule, f, strict=False) for f in forms)
+        if any(words_match(rule, f, strict=False) for f in forms):
+            return True
+        return rule.kind is RuleKind.PREFIX and _deny_prefix_by_flags(rule, part)
     texts = {part.text.strip(), *(" ".join(f) for f in forms)}
     if rule.kind is RuleKind.EXACT:
         return rule.pattern.strip() in texts
@@ -377,13 +411,57 @@ def deny_matches(rule: Rule, part: SimpleCommand) -> bool:
     return any(rx.fullmatch(t) is not None for t in texts)
 
 
+# Flags that mean the same to the programs people write deny rules for (rm, cp, chmod, chown,
+# git push...). Over-matching a deny rule only asks for a stricter outcome, so keep it simple.
+_FLAG_SYNONYMS: dict[str, frozenset[str]] = {
+    "r": frozenset({"r", "R", "recursive"}),
+    "R": frozenset({"r", "R", "recursive"}),
+    "recursive": frozenset({"r", "R", "recursive"}),
+    "f": frozenset({"f", "force"}),
+    "force": frozenset({"f", "force"}),
+}
+
+
+@lru_cache(maxsize=4096)
+def _pattern_shape(pattern: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """(program, flags, other words) of a deny prefix pattern; None if it names no program."""
+    words = list(pattern_words(pattern))
+    while words and _is_assignment(words[0]):
+        words.pop(0)
+    if not words:
+        return None
+    flags: list[str] = []
+    others: list[str] = []
+    for w in words[1:]:
+        if w.startswith("--") and len(w) > 2:
+            flags.append(w[2:].split("=", 1)[0])
+        elif w.startswith("-") and len(w) > 1 and w[1:].isalnum():
+            flags.extend(w[1:])
+        else:
+            others.append(w)
+    return words[0].rsplit("/", 1)[-1], tuple(flags), tuple(others)
+
+
+def _deny_prefix_by_flags(rule: Rule, part: SimpleCommand) -> bool:
+    """`deny prefix 'rm -rf'` also catches `rm -r -f x`, `rm -fr x`, `rm --recursive --force x`:
+    same program, every flag of the pattern present in any spelling and order, and the
+    pattern's other words found, in order, among the command's arguments."""
+    shape = _pattern_shape(rule.pattern)
+    if shape is None or not part.program:
+        return False
+    program, flags, others = shape
+    if program != part.program:
+        return False
+    present = part.short_flags | part.long_flags
+    if not all(_FLAG_SYNONYMS.get(f, frozenset({f})) & present for f in flags):
+        return False
+    args = iter(part.positionals)
+    return all(any(a == w for a in args) for w in others)
+
+
 def _inside(cwd: str, scope: str) -> bool:
     cwd_n, scope_n = os.path.normpath(cwd), os.path.normpath(scope)
     return cwd_n == scope_n or cwd_n.startswith(scope_n.rstrip(os.sep) + os.sep)
-
-
-def active_rules(rules: Iterable[Rule], now: datetime) -> list[Rule]:
-    return [r for r in rules if not r.is_expired(now)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,25 +521,42 @@ class RulesMatch:
         return tuple(dict.fromkeys(i for i in ids if i))
 
 
+class RuleSet:
+    """Rules prepared for matching many commands (bucketed once). Expiry is checked at match
+    time, so one RuleSet stays valid while time passes."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.denies = [r for r in self.rules if r.action is RuleAction.DENY]
+        self.deny_index = _DenyIndex(self.denies)
+        self.allows = _AllowIndex([r for r in self.rules if r.action is RuleAction.ALLOW])
+
+
 def match_command(
-    analysis: Analysis, rules: Iterable[Rule], *, cwd: str | None, now: datetime
+    analysis: Analysis, rules: Iterable[Rule] | RuleSet, *, cwd: str | None, now: datetime
 ) -> RulesMatch:
     """Judge `analysis` against `rules`. Never raises for a valid rule set; a rule whose pattern
     is broken (hand-edited file) simply matches nothing."""
-    live = active_rules(rules, now)
-    denies = [r for r in live if r.action is RuleAction.DENY and _scope_ok(r, cwd, deny=True)]
-    allows = [r for r in live if r.action is RuleAction.ALLOW]
+    ruleset = rules if isinstance(rules, RuleSet) else RuleSet(rules)
+    index = ruleset.allows
     unparsed = analysis.unparsed or analysis.depth_exceeded
     source = analysis.source.strip()
 
-    whole_deny = next((r for r in denies if _denies_whole_line(r, source, unparsed)), None)
+    whole_deny = next(
+        (
+            r
+            for r in ruleset.denies
+            if _denies_whole_line(r, source, unparsed)
+            and not r.is_expired(now)
+            and _scope_ok(r, cwd, deny=True)
+        ),
+        None,
+    )
     whole_allow = next(
         (
             r
-            for r in allows
-            if r.kind is RuleKind.EXACT
-            and r.pattern.strip() == source
-            and _scope_ok(r, cwd, deny=False)
+            for _, r in index.exact.get(source, ())
+            if not r.is_expired(now) and _scope_ok(r, cwd, deny=False)
         ),
         None,
     )
@@ -472,14 +567,14 @@ def match_command(
         if part.depth != 0:
             continue
         nested = analysis.nested_in(i)
-        deny_rule, deny_part = _first_deny(denies, nested)
+        deny_rule, deny_part = _first_deny(ruleset.deny_index, nested, cwd, now)
         why_complex = complexity(part, nested)
         allow_rule: Rule | None = None
         if not unparsed:
             if whole_allow is not None:
                 allow_rule = whole_allow
             else:
-                allow_rule = _first_allow(allows, part, why_complex == "", cwd_known)
+                allow_rule = _first_allow(index, part, why_complex == "", cwd_known, now)
         results.append(
             PartMatch(
                 index=i,
@@ -525,11 +620,49 @@ def _scope_ok(rule: Rule, cwd: str | None, *, deny: bool) -> bool:
     return _inside(cwd, rule.scope)
 
 
+class _DenyIndex:
+    """Deny rules bucketed by the program words they could match (as written, or normalised);
+    exact, regex and wildcard-program rules are checked against every part."""
+
+    def __init__(self, denies: Sequence[Rule]) -> None:
+        self.by_word: dict[str, list[tuple[int, Rule]]] = {}
+        self.others: list[tuple[int, Rule]] = []
+        for pos, rule in enumerate(denies):
+            keys: set[str] = set()
+            if rule.kind in (RuleKind.PREFIX, RuleKind.GLOB):
+                try:
+                    words = pattern_words(rule.pattern)
+                except RulePatternError:
+                    continue
+                keys.add(words[0])
+                program = next((w for w in words if not _is_assignment(w)), "")
+                keys.add(program.rsplit("/", 1)[-1])
+                if any(_GLOB_CHARS & set(k) for k in keys):
+                    keys = set()
+            if keys:
+                for key in keys:
+                    self.by_word.setdefault(key, []).append((pos, rule))
+            else:
+                self.others.append((pos, rule))
+
+    def candidates(self, part: SimpleCommand) -> list[Rule]:
+        found: dict[int, Rule] = dict(self.others)
+        for key in {
+            part.words[0] if part.words else "",
+            part.argv[0] if part.argv else "",
+            part.program,
+        }:
+            found.update(self.by_word.get(key, ()))
+        return [found[pos] for pos in sorted(found)]
+
+
 def _first_deny(
-    denies: Sequence[Rule], parts: Sequence[SimpleCommand]
+    index: _DenyIndex, parts: Sequence[SimpleCommand], cwd: str | None, now: datetime
 ) -> tuple[Rule | None, SimpleCommand | None]:
     for part in parts:
-        for rule in denies:
+        for rule in index.candidates(part):
+            if rule.is_expired(now) or not _scope_ok(rule, cwd, deny=True):
+                continue
             try:
                 if deny_matches(rule, part):
                     return rule, part
@@ -538,11 +671,44 @@ def _first_deny(
     return None, None
 
 
+class _AllowIndex:
+    """Allow rules bucketed so a part is checked only against rules that could match it:
+    exact rules by text, prefix/glob rules by their literal first word, the rest in order."""
+
+    def __init__(self, allows: Sequence[Rule]) -> None:
+        self.exact: dict[str, list[tuple[int, Rule]]] = {}
+        self.by_word: dict[str, list[tuple[int, Rule]]] = {}
+        self.others: list[tuple[int, Rule]] = []
+        for pos, rule in enumerate(allows):
+            if rule.kind is RuleKind.EXACT:
+                self.exact.setdefault(rule.pattern.strip(), []).append((pos, rule))
+                continue
+            first = ""
+            if rule.kind in (RuleKind.PREFIX, RuleKind.GLOB):
+                try:
+                    first = pattern_words(rule.pattern)[0]
+                except RulePatternError:
+                    continue  # a broken stored pattern matches nothing
+                if rule.kind is RuleKind.GLOB and _GLOB_CHARS & set(first):
+                    first = ""
+            if first:
+                self.by_word.setdefault(first, []).append((pos, rule))
+            else:
+                self.others.append((pos, rule))
+
+    def candidates(self, part: SimpleCommand) -> list[Rule]:
+        found = list(self.exact.get(part.text.strip(), ()))
+        if part.words:
+            found += self.by_word.get(part.words[0], ())
+        found += self.others
+        return [rule for _, rule in sorted(found, key=lambda pr: pr[0])]
+
+
 def _first_allow(
-    allows: Sequence[Rule], part: SimpleCommand, simple: bool, cwd: str | None
+    index: _AllowIndex, part: SimpleCommand, simple: bool, cwd: str | None, now: datetime
 ) -> Rule | None:
-    for rule in allows:
-        if not _scope_ok(rule, cwd, deny=False):
+    for rule in index.candidates(part):
+        if rule.is_expired(now) or not _scope_ok(rule, cwd, deny=False):
             continue
         try:
             if allow_matches(rule, part, simple=simple):

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from expacti_cli.analysis.model import Analysis
-from expacti_cli.matching import PartMatch, Rule, RulesMatch, match_command
+from expacti_cli.matching import PartMatch, Rule, RuleSet, RulesMatch, match_command
 from expacti_cli.risk.model import Score
 
 
@@ -85,7 +85,7 @@ def threshold_blockers(analysis: Analysis, score: Score) -> list[str]:
 def decide(
     analysis: Analysis,
     score: Score,
-    rules: Iterable[Rule],
+    rules: Iterable[Rule] | RuleSet,
     *,
     cwd: str | None,
     now: datetime,

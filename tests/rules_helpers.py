@@ -38,6 +38,11 @@ def part(text: str, **fields: Any) -> SimpleCommand:
     if program is None:
         program = argv[0].rsplit("/", 1)[-1].lstrip("\\") if argv else ""
     fields.setdefault("wrappers", tuple(wrappers))
+    short = {c for a in argv[1:] if a.startswith("-") and not a.startswith("--") for c in a[1:]}
+    long = {a[2:].split("=")[0] for a in argv[1:] if a.startswith("--") and len(a) > 2}
+    fields.setdefault("short_flags", frozenset(short))
+    fields.setdefault("long_flags", frozenset(long))
+    fields.setdefault("positionals", tuple(a for a in argv[1:] if not a.startswith("-")))
     return SimpleCommand(text=text, words=words, argv=tuple(argv), program=program, **fields)
 
 

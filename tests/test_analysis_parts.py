@@ -137,6 +137,19 @@ def test_dynamic_redirect_target_is_a_write() -> None:
     assert redirect.is_write and redirect.dynamic
 
 
+def test_redirect_into_a_process_substitution_is_not_a_file_write() -> None:
+    analysis = analyze("make > >(tee build.log) 2>&1")
+    assert not any(r.is_write for r in analysis.parts[0].redirects)
+    assert part(analysis, "tee").positionals == ("build.log",)
+
+
+def test_words_after_a_redirect_target_are_arguments() -> None:
+    # tree-sitter files `-rf /` under the redirect; bash passes them to rm
+    rm = analyze("rm > log -rf /").parts[0]
+    assert rm.argv == ("rm", "-rf", "/")
+    assert rm.redirects[0].target == "log"
+
+
 def test_redirect_after_a_list_belongs_to_the_last_command() -> None:
     first, second = analyze("git pull && make > build.log").parts
     assert first.redirects == ()
@@ -335,6 +348,8 @@ REMOTE = [
     ("kubectl exec -n prod -it api-0 -- rm -rf /x", "", "api-0"),
     ("kubectl --context prod exec api-0 -c app -- sh -c 'rm -rf /x'", "", "api-0"),
     ("docker compose exec app rm -rf /x", "", "app"),
+    ("docker run --rm -v /:/host -e A=1 --name t alpine rm -rf /x", "", "alpine"),
+    ("podman exec web rm -rf /x", "", "web"),
 ]
 
 
@@ -503,6 +518,12 @@ def test_data_is_not_code(command: str, programs: list[str]) -> None:
 
 UNPARSED = [
     'rm -rf "unterminated',
+    "ls <\nrm -rf ~",
+    "ls >\nrm -rf ~",
+    "$\nrm -rf ~",
+    "x=$\nrm -rf ~",
+    "ls; fi",
+    "sudo (rm -rf /tmp/x)",
     "echo $(ls",
     "if then fi",
     "ls ))",
@@ -552,3 +573,18 @@ def test_too_large() -> None:
     assert analysis.unparsed and analysis.parts == ()
     assert "too large" in analysis.problems[0]
     assert not analyze("echo " + "x" * 1000).unparsed
+
+
+def test_stray_subshell_is_unparsed_but_its_commands_are_parts() -> None:
+    analysis = analyze("sudo (rm -rf /tmp/x)")
+    assert analysis.unparsed
+    assert part(analysis, "rm").positionals == ("/tmp/x",)
+
+
+def test_characters_the_parser_cannot_take_are_kept() -> None:
+    # U+2CF6E after `{` crashed tree-sitter-bash 0.25 in fuzzing: it is parsed as a stand-in
+    command = "echo {\U0002cf6e\U0010ffff > f"
+    analysis = analyze(command)
+    assert not analysis.unparsed
+    assert analysis.parts[0].argv == ("echo", "{\U0002cf6e\U0010ffff")
+    assert analysis.parts[0].text == command

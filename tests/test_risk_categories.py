@@ -174,7 +174,9 @@ CASES: list[tuple[SimpleCommand, str, int]] = [
 ]
 
 
-@pytest.mark.parametrize(("command", "category", "base"), CASES, ids=lambda v: getattr(v, "text", None))
+@pytest.mark.parametrize(
+    ("command", "category", "base"), CASES, ids=lambda v: getattr(v, "text", None)
+)
 def test_category_and_base(command: SimpleCommand, category: str, base: int) -> None:
     verdict = classify(command, {})
     assert (verdict.category, verdict.base) == (category, base), verdict

@@ -9,7 +9,9 @@ from expacti_cli.analysis.model import Redirect, SimpleCommand, SqlKind
 from expacti_cli.risk import MODIFIERS, Level, RiskSettings, score_analysis
 
 
-def codes(*parts: SimpleCommand, settings: RiskSettings | None = None, **fields: object) -> set[str]:
+def codes(
+    *parts: SimpleCommand, settings: RiskSettings | None = None, **fields: object
+) -> set[str]:
     return {r.code for r in score_analysis(analysis(*parts, **fields), settings).reasons}
 
 
@@ -34,7 +36,10 @@ FIRES = [
     (part("rm", "-rf", "~/.ssh"), "home_path"),
     (part("rm", "-rf", "/etc/nginx"), "system_path"),
     (part("echo", "x", redirects=(write_to("/etc/hosts"),)), "system_path"),
-    (part("psql", db_target="prod-db", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")), "production_target"),
+    (
+        part("psql", db_target="prod-db", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")),
+        "production_target",
+    ),
     (part("kubectl", "--context", "prod-eu", "apply", "-f", "x"), "production_target"),
     (part("kubectl", "apply", "--context=live", "-f", "x"), "production_target"),
     (part("ls", remote_host="web.prod.example.com", depth=1), "production_target"),
@@ -95,9 +100,18 @@ FIRES = [
     (part("docker", "run", "--privileged", "img"), "elevated"),
     (part("docker", "run", "-v", "/:/host", "img"), "elevated"),
     (part("docker", "run", "--pid=host", "img"), "elevated"),
-    (part("python", "-c", "x", interpreter_code="import subprocess; subprocess.run('ls')"), "inline_code"),
-    (part("node", "-e", "x", interpreter_code="require('fs').rmSync('d', {recursive: true})"), "inline_code"),
-    (part("python", "-c", "x", interpreter_code="import requests; requests.post(u)"), "inline_code"),
+    (
+        part("python", "-c", "x", interpreter_code="import subprocess; subprocess.run('ls')"),
+        "inline_code",
+    ),
+    (
+        part("node", "-e", "x", interpreter_code="require('fs').rmSync('d', {recursive: true})"),
+        "inline_code",
+    ),
+    (
+        part("python", "-c", "x", interpreter_code="import requests; requests.post(u)"),
+        "inline_code",
+    ),
     (part("curl", "-F", "f=@.env", "https://x"), "data_upload"),
     (part("curl", "-T", "dump.sql", "https://x"), "data_upload"),
     (part("scp", "db.sql", "host:/tmp/"), "data_upload"),
@@ -121,9 +135,18 @@ QUIET = [
     (part("rm", "-rf", "~/project/build"), "home_path"),
     (part("rm", "-rf", "/tmp/x"), "system_path"),
     (part("echo", "x", redirects=(write_to("/dev/null"),)), "system_path"),
-    (part("psql", db_target="$DATABASE_URL", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")), "production_target"),
-    (part("psql", db_target="product-db", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")), "production_target"),
-    (part("psql", db_target="preprod", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")), "production_target"),
+    (
+        part("psql", db_target="$DATABASE_URL", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")),
+        "production_target",
+    ),
+    (
+        part("psql", db_target="product-db", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")),
+        "production_target",
+    ),
+    (
+        part("psql", db_target="preprod", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")),
+        "production_target",
+    ),
     (part("git", "commit", "-m", "deploy to prod"), "production_target"),
     (part("git", "push", "origin", "feature/main-menu"), "protected_branch"),
     (part("git", "push"), "protected_branch"),
@@ -183,7 +206,9 @@ def test_dynamic_program_is_at_least_high() -> None:
 
 def test_production_reads_get_a_smaller_bump_than_writes() -> None:
     read = score_analysis(analysis(part("psql", db_target="prod", sql=sql(SqlKind.READ, "SELECT"))))
-    write = score_analysis(analysis(part("psql", db_target="prod", sql=sql(SqlKind.WRITE_WHERE, "UPDATE"))))
+    write = score_analysis(
+        analysis(part("psql", db_target="prod", sql=sql(SqlKind.WRITE_WHERE, "UPDATE")))
+    )
     bump = {r.code: r.points for r in read.reasons}["mod:production_target"]
     assert 0 < bump < {r.code: r.points for r in write.reasons}["mod:production_target"]
 
@@ -192,5 +217,7 @@ def test_remote_scoring_uses_the_nested_part() -> None:
     ssh = part("ssh", "prod-db", "rm -rf /srv")
     inner = part("rm", "-rf", "/srv", depth=1, remote_host="prod-db", via=("ssh prod-db",))
     score = score_analysis(analysis(ssh, inner))
-    assert {"mod:remote_host", "mod:production_target", "mod:system_path"} <= {r.code for r in score.reasons}
+    assert {"mod:remote_host", "mod:production_target", "mod:system_path"} <= {
+        r.code for r in score.reasons
+    }
     assert score.level == Level.CRITICAL

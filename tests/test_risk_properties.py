@@ -9,7 +9,8 @@ from expacti_cli.analysis import analyze
 from expacti_cli.risk import Level, score_analysis, score_command
 
 SHELL_ALPHABET = st.sampled_from(
-    list("abcdefrm -/~.*$(){}[]|&;<>'\"\\`\n=#!") + ["rm", "-rf", "sudo", "bash -c", "$(", "<<EOF", "psql"]
+    list("abcdefrm -/~.*$(){}[]|&;<>'\"\\`\n=#!")
+    + ["rm", "-rf", "sudo", "bash -c", "$(", "<<EOF", "psql"]
 )
 shellish = st.lists(SHELL_ALPHABET, max_size=40).map("".join)
 
@@ -59,10 +60,6 @@ def test_prefixing_a_command_never_hides_a_dangerous_one(prefix: str, danger: st
     DANGER alone (or is unparsed, which is HIGH at least and always asks a human)."""
     # An open here-doc or a trailing backslash legitimately makes the next line data.
     assume("<<" not in prefix and not prefix.endswith("\\"))
-    # Two analysis gaps reported to its owner, skipped until fixed: a redirect operator at the
-    # end of a line (bash rejects it; not flagged unparsed) and a lone `$` before the newline
-    # (glued to the next word, hiding the next command).
-    assume(not prefix.rstrip(" ").endswith(("<", ">", "&", "$")))
     score = score_command(f"{prefix}\n{danger}")
     alone = score_command(danger).score
     assert score.score >= alone or (score.unparsed and score.score >= Level.HIGH.floor)

@@ -41,7 +41,9 @@ def test_program_category_override() -> None:
 
 
 def test_custom_pattern_on_a_part_sets_a_minimum() -> None:
-    pattern = CustomPattern(name="billing", regex=r"\bbilling\b", score=70, reason="touches billing")
+    pattern = CustomPattern(
+        name="billing", regex=r"\bbilling\b", score=70, reason="touches billing"
+    )
     settings = RiskSettings(patterns=(pattern,))
     score = score_command("ls billing && git status", settings)
     assert score.score == 70

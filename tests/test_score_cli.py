@@ -137,9 +137,13 @@ def test_config_markers_and_programs_are_used(run_cli: RunCli, expacti_home: Pat
     (expacti_home / "config.toml").write_text(
         '[risk]\nproduction_markers = ["db-main"]\n\n[risk.programs]\n"deploy.sh" = "cloud"\n'
     )
-    data = json.loads(run_cli("score", "--json", 'psql db-main -c "DELETE FROM t WHERE id = 1"').stdout)
+    data = json.loads(
+        run_cli("score", "--json", 'psql db-main -c "DELETE FROM t WHERE id = 1"').stdout
+    )
     assert "mod:production_target" in [r["code"] for r in data["reasons"]]
-    data = json.loads(run_cli("score", "--json", 'psql prod -c "DELETE FROM t WHERE id = 1"').stdout)
+    data = json.loads(
+        run_cli("score", "--json", 'psql prod -c "DELETE FROM t WHERE id = 1"').stdout
+    )
     assert "mod:production_target" not in [r["code"] for r in data["reasons"]]
     data = json.loads(run_cli("score", "--json", "./deploy.sh").stdout)
     assert data["parts"][0]["category"] == "cloud"

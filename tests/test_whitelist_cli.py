@@ -228,3 +228,35 @@ def test_test_escapes_the_command(run_cli: Run) -> None:
     result = run_cli("whitelist", "test", "echo \x1b]0;pwned\x07 ok")
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\\x1b" in result.stdout
+
+
+@pytest.mark.skipif(not _has("expacti_cli.store.audit", "AuditLog"), reason="no audit log yet")
+def test_rule_changes_are_audited(run_cli: Run) -> None:
+    from expacti_cli.store.audit import AuditLog
+
+    added = add(run_cli, "--kind", "prefix", "git log")
+    assert run_cli("whitelist", "rm", str(added["id"])).returncode == 0
+    records = [r for r in AuditLog.open().iter_records() if r.get("rule_id") == added["id"]]
+    assert [r["kind"] for r in records] == ["rule_added", "rule_removed"]
+    assert records[0]["rule"]["pattern"] == "git log"
+    assert records[0]["reviewer"] == added["creator"]
+    assert AuditLog.open().verify().ok
+
+
+@pytest.mark.skipif(not _has("expacti_cli.store.audit", "AuditLog"), reason="no audit log yet")
+def test_rule_that_cannot_be_audited_is_not_kept(run_cli: Run) -> None:
+    audit = paths.audit_dir()
+    audit.parent.mkdir(parents=True, exist_ok=True)
+    audit.write_text("not a directory")  # the audit log cannot be written
+    result = run_cli("whitelist", "add", "npm test")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert listed(run_cli) == []
+
+
+@needs_engine
+def test_exact_rule_for_an_unparsable_command_warns(run_cli: Run) -> None:
+    result = run_cli("whitelist", "add", "make ((")
+    assert result.returncode == 0
+    assert "cannot be parsed" in result.stderr
+    assert "cannot be parsed" not in run_cli("whitelist", "add", "make all").stderr

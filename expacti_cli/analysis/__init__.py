@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass, replace
 
 from expacti_cli.analysis.model import Analysis, Redirect, SimpleCommand, SqlKind, SqlStatement
 from expacti_cli.analysis.normalize import program_family, program_name, split_flags
@@ -67,7 +68,7 @@ def analyze(command: str | bytes, *, max_depth: int = 5) -> Analysis:
                 f"binary or control character {binary.group()!r} at offset {binary.start()}"
             )
         if binary is not None or not walker.run_plain(source):
-            walker.run(raw, ROOT_SCOPE)
+            walker.run(source, ROOT_SCOPE)
         return _result(source, walker)
     except RecursionError:
         return _failed(source, walker, "command nested too deeply to analyse")
@@ -76,14 +77,48 @@ def analyze(command: str | bytes, *, max_depth: int = 5) -> Analysis:
 
 
 def _result(source: str, walker: Walker) -> Analysis:
-    return Analysis(
+    if walker.stand_ins:
+        return _restored(source, walker)
+    # Filled directly rather than through the dataclass __init__: same value, a third of the
+    # cost, and this runs for every command an agent sends.
+    analysis = object.__new__(Analysis)
+    analysis.__dict__.update(
         source=source,
-        parts=tuple(p.freeze() for p in walker.parts),
+        parts=tuple([p.freeze() for p in walker.parts]),
         unparsed=walker.unparsed,
         problems=tuple(walker.problems),
         operators=tuple(walker.operators),
         depth_exceeded=walker.depth_exceeded,
         notes=tuple(walker.notes),
+    )
+    return analysis
+
+
+def _restored(source: str, walker: Walker) -> Analysis:
+    """Rebuild the result with the characters the parser saw as stand-ins put back."""
+    restore = walker.restore
+
+    def fix(value: object) -> object:
+        if isinstance(value, str):
+            return restore(value)
+        if isinstance(value, tuple):
+            return tuple(fix(v) for v in value)
+        if isinstance(value, frozenset):
+            return frozenset(fix(v) for v in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            changes = {f.name: fix(getattr(value, f.name)) for f in fields(value)}
+            return replace(value, **changes)
+        return value
+
+    parts = tuple(fix(p.freeze()) for p in walker.parts)
+    return Analysis(
+        source=source,
+        parts=parts,  # type: ignore[arg-type]
+        unparsed=walker.unparsed,
+        problems=tuple(restore(p) for p in walker.problems),
+        operators=tuple(walker.operators),
+        depth_exceeded=walker.depth_exceeded,
+        notes=tuple(restore(n) for n in walker.notes),
     )
 
 

@@ -179,8 +179,24 @@ def ssh_invocation(args: Sequence[Word]) -> tuple[str, list[Word]] | None:
 _DOCKER_EXEC_LONG = frozenset({"--env", "--env-file", "--user", "--workdir", "--detach-keys"})
 
 
+# `docker run` options that take a value: the image is the first word after them.
+_DOCKER_RUN_SHORT = "aceEhlmpuvw"
+_DOCKER_RUN_LONG = frozenset(
+    """--add-host --attach --blkio-weight --cap-add --cap-drop --cgroup-parent --cgroupns
+    --cidfile --cpu-period --cpu-quota --cpu-shares --cpus --cpuset-cpus --cpuset-mems --device
+    --dns --dns-option --dns-search --entrypoint --env --env-file --expose --gpus --group-add
+    --health-cmd --health-interval --health-retries --health-timeout --hostname --ip --ip6 --ipc
+    --isolation --label --label-file --link --log-driver --log-opt --mac-address --memory
+    --memory-reservation --memory-swap --mount --name --network --network-alias --pid
+    --pids-limit --platform --publish --pull --restart --runtime --security-opt --shm-size
+    --stop-signal --stop-timeout --storage-opt --sysctl --tmpfs --ulimit --user --userns --uts
+    --volume --volume-driver --volumes-from --workdir --detach-keys""".split()
+)
+
+
 def docker_exec(args: Sequence[Word]) -> tuple[str, list[Word]] | None:
-    """`docker [global] exec [opts] CONTAINER CMD...` and `docker compose exec SERVICE CMD...`."""
+    """`docker [global] exec [opts] CONTAINER CMD...`, `docker run [opts] IMAGE CMD...` and
+    `docker compose exec SERVICE CMD...`."""
     i = 0
     n = len(args)
     # global options before the subcommand
@@ -195,6 +211,16 @@ def docker_exec(args: Sequence[Word]) -> tuple[str, list[Word]] | None:
         while i < n and args[i].value.startswith("-"):
             long_opts = ("-f", "--file", "-p", "--project-name", "--project-directory", "--profile")
             i += 2 if args[i].value in long_opts else 1
+    if (
+        i < n
+        and args[i].value in ("run", "create")
+        or (i + 1 < n and args[i].value == "container" and args[i + 1].value == "run")
+    ):
+        i += 2 if args[i].value == "container" else 1
+        i = skip_options(args, i, short_values=_DOCKER_RUN_SHORT, long_values=_DOCKER_RUN_LONG)
+        if i >= n:
+            return None
+        return args[i].value, list(args[i + 1 :])
     if i >= n or args[i].value != "exec":
         return None
     i += 1

@@ -9,10 +9,10 @@ like any other part but belong to the top-level part they were found in (`top`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class SqlKind(str, Enum):
+class SqlKind(StrEnum):
     """What one SQL (or SQL-like) statement does, from least to most dangerous."""
 
     READ = "read"  # SELECT, SHOW, EXPLAIN (without ANALYZE of a write), \d...

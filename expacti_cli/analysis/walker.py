@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import MISSING, fields
 
 from tree_sitter import Node
@@ -101,11 +102,11 @@ _OBFUSCATION_MARKERS = (
 )
 # Commands made only of these words never need the parser: no operators, expansions, globs,
 # braces, comments, escapes or newlines; quotes hold no `$`, backtick, backslash or `!`.
-_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~-]|"[^"$`\\!\n]*"|'[^'\n]*')+"""
-_PLAIN_COMMAND = rf"[ \t]*{_PLAIN_PIECE}(?:[ \t]+{_PLAIN_PIECE})*[ \t]*"
-_PLAIN_LINE = re.compile(rf"{_PLAIN_COMMAND}(?:(?:&&|\|\||;){_PLAIN_COMMAND})*;?[ \t]*")
-_PLAIN_TOKEN = re.compile(rf"{_PLAIN_PIECE}|&&|\|\||;")
-_PLAIN_OPERATORS = frozenset({"&&", "||", ";"})
+_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~-]|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
+_PLAIN_COMMAND = rf"[ \t]*+{_PLAIN_PIECE}(?:[ \t]++{_PLAIN_PIECE})*+[ \t]*+"
+_PLAIN_LINE = re.compile(rf"{_PLAIN_COMMAND}(?:(?:&&|\|\||;|\|){_PLAIN_COMMAND})*;?[ \t]*")
+_PLAIN_TOKEN = re.compile(rf"{_PLAIN_PIECE}|&&|\|\||;|\|")
+_PLAIN_OPERATORS = frozenset({"&&", "||", ";", "|"})
 _PLAIN_QUOTES = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
 
 
@@ -117,6 +118,10 @@ _RESERVED = frozenset(
     "if then else elif fi case esac for select while until do done in function time coproc "
     "! { } [[ ]] [".split()
 )
+
+_MISPLACED_KEYWORDS = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "in", "}"})
+_NEEDS_STAND_IN = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
+_STAND_IN_FIRST, _STAND_IN_LAST = 0xE000, 0xF8FF
 
 # What kind of nesting or output a program has, by name or family (see Walker._emit).
 _KINDS: dict[str, str] = {
@@ -198,6 +203,22 @@ class _RedirInfo:
         self.args: list[Word] = []
 
 
+class _Plain:
+    """A command of plain words found by the fast path (see Walker.run_plain)."""
+
+    __slots__ = ("tokens", "text")
+
+    def __init__(self, tokens: list[str], text: str) -> None:
+        self.tokens = tokens
+        self.text = text
+
+    def words(self) -> list[Word]:
+        return [
+            Word(t if "'" not in t and '"' not in t else "".join(_unquote_plain(t)))
+            for t in self.tokens
+        ]
+
+
 class _Pipe:
     """Where a command sits in a pipeline and what the previous element prints."""
 
@@ -228,9 +249,11 @@ _DEFAULTS = _field_defaults()
 class _Part:
     """Mutable twin of SimpleCommand while the walk fills it in.
 
-    Its __dict__ holds exactly SimpleCommand's fields (plus `feeds_code`), so freezing is a
-    dict copy: building frozen dataclasses field by field cost more than parsing.
+    Its __dict__ holds exactly SimpleCommand's fields, so freezing hands that dict to a new
+    SimpleCommand: building frozen dataclasses field by field cost more than parsing.
     """
+
+    __slots__ = ("__dict__", "feeds_code")
 
     text: str
     words: tuple[str, ...]
@@ -278,10 +301,8 @@ class _Part:
         self.feeds_code = False  # a shell/interpreter reading its code from the pipe
 
     def freeze(self) -> SimpleCommand:
-        values = dict(self.__dict__)
-        del values["feeds_code"]
         frozen = object.__new__(SimpleCommand)
-        frozen.__dict__.update(values)
+        frozen.__dict__.update(self.__dict__)
         return frozen
 
 
@@ -321,17 +342,21 @@ class Walker:
         self.unparsed = False
         self.depth_exceeded = False
         self._last_decoded = ""  # how the last command's stdout was decoded (for previews)
+        self.stand_ins: dict[str, str] = {}  # character -> private-use stand-in (see _stand_in)
 
     # --- entry points -------------------------------------------------------------------
 
     def run(
-        self, source: bytes, scope: Scope, what: str = "command", strict: bool = True
+        self, text: str, scope: Scope, what: str = "command", strict: bool = True
     ) -> str | None:
-        """Parse source and walk it; returns what it prints when that is known.
+        """Parse text and walk it; returns what it prints when that is known.
 
         `strict=False` is for text that only may be shell code (a string inside a Python
         one-liner): its parse errors do not make the command unparsed.
         """
+        if _NEEDS_STAND_IN.search(text) is not None:
+            text = self._stand_in(text)
+        source = text.encode("utf-8")
         tree = parse(source)
         root = tree.root_node
         if root.has_error and strict:
@@ -340,54 +365,56 @@ class Walker:
         return self._walk(root, scope, [], [], None)
 
     def run_plain(self, source: str, scope: Scope = ROOT_SCOPE) -> bool:
-        """Fast path for plain simple commands joined by `&&`, `||` or `;`.
+        """Fast path for plain simple commands joined by `|`, `&&`, `||` or `;`.
 
         Plain words (letters, digits, a few punctuation marks, quotes without expansions
         inside) hold no expansion or keyword, so quote removal by hand gives exactly what the
         parser would (`git add . && git commit -m "fix it"`). Anything else returns False and
-        goes through tree-sitter; a test checks that both paths agree.
+        goes through tree-sitter; a test checks that both paths agree. Besides speed on the
+        common case, this avoids tree-sitter-bash's cost on pipelines (its parse of
+        `a | b | c` takes ~20 times that of `a | b`).
         """
         if _PLAIN_LINE.fullmatch(source) is None:
             return False
-        commands: list[list[str]] = [[]]
+        # commands as (words, text), grouped into pipelines, with the operators in order
+        pipelines: list[list[_Plain]] = [[]]
         operators: list[str] = []
-        for token in _PLAIN_TOKEN.findall(source):
+        tokens: list[str] = []
+        start = end = -1
+        for m in _PLAIN_TOKEN.finditer(source):
+            token = m.group()
             if token in _PLAIN_OPERATORS:
-                if not commands[-1]:
+                if not tokens:
                     return False
+                pipelines[-1].append(_Plain(tokens, source[start:end]))
                 operators.append(token)
-                commands.append([])
-            else:
-                commands[-1].append(token)
-        if not commands[-1]:
-            if operators[-1:] != [";"]:
-                return False
-            commands.pop()
-        for tokens in commands:
-            if tokens[0] in _RESERVED or "=" in tokens[0]:
-                return False
-        if len(commands) == 1:
-            texts = [source.strip(" \t;")]
-        else:
-            texts = []
-            start = end = -1
-            for m in _PLAIN_TOKEN.finditer(source):
-                if m.group() in _PLAIN_OPERATORS:
-                    texts.append(source[start:end])
-                    start = -1
-                else:
-                    if start < 0:
-                        start = m.start()
-                    end = m.end()
-            if start >= 0:
-                texts.append(source[start:end])
+                if token != "|":
+                    pipelines.append([])
+                tokens = []
+                start = -1
+                continue
+            if start < 0:
+                start = m.start()
+            end = m.end()
+            tokens.append(token)
+        if tokens:
+            pipelines[-1].append(_Plain(tokens, source[start:end]))
+        elif operators[-1:] != [";"]:
+            return False
+        if not pipelines[-1]:
+            pipelines.pop()
+        for pipeline in pipelines:
+            for command in pipeline:
+                first = command.tokens[0]
+                if first in _RESERVED or "=" in first:
+                    return False
         self.operators.extend(operators)
-        for tokens, text in zip(commands, texts, strict=False):
-            words = [
-                Word(t if "'" not in t and '"' not in t else "".join(_unquote_plain(t)))
-                for t in tokens
-            ]
-            self._emit(words, [], [], text, scope, None, [])
+        for pipeline in pipelines:
+            if len(pipeline) == 1:
+                command = pipeline[0]
+                self._emit(command.words(), [], [], command.text, scope, None, [])
+            else:
+                self._pipeline([(command, []) for command in pipeline], scope, [], [])
         return True
 
     def _nest_code(
@@ -400,7 +427,7 @@ class Walker:
             return False
         child = scope.child(top, label, **where)
         if not self.run_plain(code, child):
-            self.run(code.encode("utf-8", "surrogateescape"), child, f"{label} script", strict)
+            self.run(code, child, f"{label} script", strict)
         return True
 
     def _deeper_ok(self, scope: Scope, label: str) -> bool:
@@ -430,7 +457,9 @@ class Walker:
         if t == "redirected_statement":
             return self._redirected(node, scope, extra, tail, pipe)
         if t == "pipeline":
-            elements = [(c, []) for c in node.children if c.is_named and c.type != "comment"]
+            elements: list[tuple[Node | None, list[_RedirInfo]]] = [
+                (c, []) for c in node.children if c.is_named and c.type != "comment"
+            ]
             for c in node.children:
                 if not c.is_named and c.type in ("|", "|&"):
                     self.operators.append(c.type)
@@ -608,7 +637,7 @@ class Walker:
 
     def _pipeline(
         self,
-        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        elements: Sequence[tuple[Node | _Plain | None, list[_RedirInfo]]],
         scope: Scope,
         extra: list[_RedirInfo],
         tail: list[_RedirInfo],
@@ -623,7 +652,9 @@ class Walker:
             pipe = _Pipe(i, n, stdin, decoded)
             start = len(self.parts)
             el_tail = tail if i == n - 1 else []
-            if element is not None and element.type == "redirected_statement" and not own:
+            if isinstance(element, _Plain):
+                out = self._emit(element.words(), [], [], element.text, scope, pipe, [])
+            elif element is not None and element.type == "redirected_statement" and not own:
                 out = self._redirected(element, scope, extra, el_tail, pipe)
             else:
                 out = self._walk_body(element, own, scope, extra, el_tail, pipe)
@@ -695,9 +726,13 @@ class Walker:
                 op = ct
                 op_end = child.end_byte
             elif target is None:
-                if op_end >= 0 and b"\n" in (node.text or b"")[
-                    op_end - node.start_byte : child.start_byte - node.start_byte
-                ]:
+                if (
+                    op_end >= 0
+                    and b"\n"
+                    in (node.text or b"")[
+                        op_end - node.start_byte : child.start_byte - node.start_byte
+                    ]
+                ):
                     # bash refuses `ls >` + newline; tree-sitter reads the next line as target
                     self._syntax_problem(node, f"redirect {op!r} followed by a newline")
                 target = evaluate(child)
@@ -705,7 +740,10 @@ class Walker:
                 args.append(evaluate(child))
         value = target.value if target else ""
         dynamic = bool(target and target.dynamic)
-        redirect = Redirect(op, value, fd, _is_write(op, value, dynamic), dynamic)
+        is_write = _is_write(op, value, dynamic)
+        if target is not None and target.node is not None and target.node.type in SUBSTITUTIONS:
+            is_write = False  # `> >(tee log)` feeds a process: its writes are its own part
+        redirect = Redirect(op, value, fd, is_write, dynamic)
         info = _RedirInfo(redirect, node_text(node), subs=target.subs if target else None)
         info.args = args
         return [info]
@@ -760,17 +798,26 @@ class Walker:
         words: list[Word] = []
         own: list[_RedirInfo] = []
         stray: list[Node] = []
+        first_type = ""
         for child in node.children:
             ct = child.type
-            if ct == "variable_assignment":
+            if ct == "word":
+                # most arguments: a bare word, no escapes (evaluate() does the rest)
+                raw = child.text or b""
+                if b"\\" in raw or b"\n" in raw:
+                    words.append(evaluate(child))
+                else:
+                    words.append(Word(raw.decode("utf-8", "surrogateescape"), node=child))
+            elif ct == "variable_assignment":
                 name, value = self._assignment_pair(child)
-                if value.node is not None and _glued_newline(value.node):
+                if "\n" in value.value and value.node is not None and _glued_newline(value.node):
                     self._syntax_problem(child, "newline inside a word")
                 env.append((name, value.value))
                 if value.subs:
                     env_subs.extend(value.subs)
             elif ct == "command_name":
                 inner = child.children[0] if child.child_count == 1 else child
+                first_type = inner.type
                 words.append(evaluate(inner))
             elif ct.endswith("_redirect"):
                 own.extend(self._redirect(child))
@@ -780,8 +827,11 @@ class Walker:
                 stray.append(child)
             elif child.is_named and ct != "comment":
                 words.append(evaluate(child))
+        if first_type == "word" and words[0].value in _MISPLACED_KEYWORDS:
+            # `ls; fi`: tree-sitter reads a stray keyword as a command name, bash refuses
+            self._syntax_problem(node, f"unexpected {words[0].value!r}")
         for w in words:
-            if w.node is not None and _glued_newline(w.node):
+            if "\n" in w.value and w.node is not None and _glued_newline(w.node):
                 # `$` + newline + `rm`: tree-sitter glues what bash keeps as two commands
                 self._syntax_problem(w.node, "newline inside a word")
         text = node_text(node)
@@ -849,6 +899,38 @@ class Walker:
         if redirs:
             text = " ".join([text, *(r.header for r in redirs)])
         self._emit(words, [], redirs, text, scope, None, [])
+
+    def _stand_in(self, text: str) -> str:
+        """Swap characters the parser must not see for private-use stand-ins (see restore).
+
+        tree-sitter-bash 0.25 can crash the whole process on some characters outside the
+        Basic Multilingual Plane (found by fuzzing: `{` followed by U+2CF6E); escaped invalid
+        bytes (lone surrogates) cannot be encoded at all. Both are ordinary word characters
+        to the shell, so a private-use BMP character parses the same way.
+        """
+        table = self.stand_ins
+        used = set(table.values())
+        for ch in set(_NEEDS_STAND_IN.findall(text)):
+            if ch in table:
+                continue
+            code = _STAND_IN_FIRST + len(table)
+            while chr(code) in text or chr(code) in used:
+                code += 1
+            if code > _STAND_IN_LAST:
+                table[ch] = "\ufffd"
+                self.unparsed = True
+                self.problems.append("too many unusual characters to analyse")
+                continue
+            table[ch] = chr(code)
+            used.add(chr(code))
+        return text.translate({ord(k): v for k, v in table.items()})
+
+    def restore(self, value: str) -> str:
+        """Put the original characters back into a string made from stand-ins."""
+        if not self.stand_ins:
+            return value
+        back = {ord(v): k for k, v in self.stand_ins.items() if v != "\ufffd"}
+        return value.translate(back)
 
     def _syntax_problem(self, node: Node, what: str) -> None:
         row, col = node.start_point
@@ -995,7 +1077,8 @@ class Walker:
                 label = f"{program} exec"
             else:
                 found = docker_exec(args_w)
-                label = f"{program} exec"
+                how = part.subcommand or "exec"
+                label = f"{program} {'compose exec' if how == 'compose' else how}"
             if found is not None and found[1]:
                 name, cmd = found
                 self._nest_argv(cmd, scope, top, f"{label} {name}", container=name)

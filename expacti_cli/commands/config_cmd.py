@@ -100,4 +100,12 @@ def _audit_config_change(key: str, value: Any) -> None:
     """Config changes are decisions about the gate: record them in the audit log."""
     from expacti_cli.store.audit import AuditLog
 
-    AuditLog.open().append({"kind": "config_set", "key": key, "value": value, "source": "cli"})
+    AuditLog.open().append(
+        {
+            "kind": "config_set",
+            "key": key,
+            "value": value,
+            "source": "cli",
+            "summary": f"config {key} = {_format(value)}",
+        }
+    )

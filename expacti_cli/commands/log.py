@@ -309,6 +309,8 @@ def _summary(record: dict[str, Any]) -> str:
     """The command of a decision, or the fields that describe any other record (escaped)."""
     if "command" in record:
         return escape_for_display(command_bytes(record))
+    if isinstance(record.get("summary"), str):  # rule and config changes say what they did
+        return escape_for_display(record["summary"])
     return " ".join(f"{key}={_esc(record[key])}" for key in extra_fields(record))
 
 

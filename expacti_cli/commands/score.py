@@ -95,11 +95,15 @@ def _render_explain(out: Console) -> None:
     from rich.text import Text
 
     data = _explain_data()
-    out.print(Text(f"\n{len(data['categories'])} categories (base points):", style="bold"), soft_wrap=True)
+    out.print(
+        Text(f"\n{len(data['categories'])} categories (base points):", style="bold"), soft_wrap=True
+    )
     for c in data["categories"]:
         out.print(Text(f"  {c['label']:<20}{c['points']:>7}  {c['description']}"), soft_wrap=True)
         for base in c["bases"]:
-            out.print(Text(f"      {base['points']:>3}  {base['what']}", style="dim"), soft_wrap=True)
+            out.print(
+                Text(f"      {base['points']:>3}  {base['what']}", style="dim"), soft_wrap=True
+            )
     out.print(Text(f"\n{len(data['modifiers'])} modifiers:", style="bold"), soft_wrap=True)
     for m in data["modifiers"]:
         out.print(Text(f"  {m['label']:<20}{m['points']:<36}{m['description']}"), soft_wrap=True)
@@ -146,8 +150,12 @@ def _run_batch(path: str, as_json: bool, settings: RiskSettings, limit: int) -> 
 
 @click.command()
 @click.argument("command", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch).")
-@click.option("--explain", is_flag=True, help="Also list every category and modifier with its points.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch)."
+)
+@click.option(
+    "--explain", is_flag=True, help="Also list every category and modifier with its points."
+)
 @click.option(
     "--batch",
     "batch",
@@ -155,7 +163,9 @@ def _run_batch(path: str, as_json: bool, settings: RiskSettings, limit: int) -> 
     help="Score each line of FILE (- for stdin) instead of COMMAND.",
 )
 @click.pass_context
-def score(ctx: click.Context, command: tuple[str, ...], as_json: bool, explain: bool, batch: str | None) -> None:
+def score(
+    ctx: click.Context, command: tuple[str, ...], as_json: bool, explain: bool, batch: str | None
+) -> None:
     """Score a command's risk from 0 to 100 and say why.
 
     COMMAND is the command line as the agent would run it; quote it as one argument (several

@@ -130,9 +130,11 @@ def whitelist() -> None:
               matches `git logout`
       glob    one pattern word per command word; `*` does not cross `/`, `**` does;
               a lone `*` is exactly one argument and never an option
-      regex   a regular expression matching the part's whole text
+      regex   a regular expression matching the part's whole text; it must name the
+              program (`(npm|yarn) install .*`, not `\\S+ install .*`)
     Commands with substitution, eval, obfuscation, nested commands or a file-writing
-    redirect are only ever allowed by an exact rule.
+    redirect are only ever allowed by an exact rule. Deny rules look through sudo, env,
+    timeout, xargs...; `--deny --kind prefix 'rm -rf'` also catches `rm -r -f`, `rm -fr`.
 
     \b
     Examples:
@@ -274,9 +276,21 @@ def add(
         return
     if why:
         click.echo(f"warning: {why}", err=True)
+    if stored.action is RuleAction.ALLOW and stored.kind is RuleKind.EXACT and _unparsable(stored):
+        click.echo(
+            "warning: this command cannot be parsed, and an unparsed command is never allowed "
+            "by a rule: a human will still be asked",
+            err=True,
+        )
     verb = "added" if created else "already present as"
     expires = f", expires {_when(stored.expires_at)} UTC" if stored.expires_at else ""
     click.echo(f"{verb} {stored.id}: {_show(stored.describe())}{expires}")
+
+
+def _unparsable(rule: Rule) -> bool:
+    from expacti_cli.analysis import analyze  # type: ignore[attr-defined,unused-ignore]
+
+    return bool(analyze(rule.pattern).unparsed)
 
 
 @whitelist.command("rm")
@@ -354,7 +368,7 @@ def _print_decision(command: str, cwd: str, decision: Decision, score: Score) ->
         click.echo(f"    -> {_show(part.explanation)}")
     click.echo(f"risk:    {score.level.value} {score.score}  {_show(score.summary)}")
     for reason in score.reasons[:5]:
-        click.echo(f"    {reason.points:+d}  {_show(reason.text)}")
+        click.echo(f"    {reason.points:+4d}  {_show(reason.text)}")
     if decision.action == "ask":
         verdict = decision.reason  # already "ask (LEVEL N): why"
     else:

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from expacti_cli.analysis.model import Analysis
 from expacti_cli.risk.categories import CATEGORIES, UNKNOWN
-from expacti_cli.risk.modifiers import MODIFIERS
 from expacti_cli.risk.model import Level, PartScore, Reason, RiskSettings, Score
+from expacti_cli.risk.modifiers import MODIFIERS
 from expacti_cli.risk.scorer import failsafe_score, score_analysis
 
 # Names accepted for `risk.programs.<program> = "<category>"` in config.toml.
@@ -54,7 +54,9 @@ def score_command(command: str | bytes, settings: RiskSettings | None = None) ->
 
         analysis = analyze(command)
     except Exception as exc:  # noqa: BLE001 - a parser bug must fail closed, not crash
-        source = command.decode("utf-8", "surrogateescape") if isinstance(command, bytes) else command
+        source = (
+            command.decode("utf-8", "surrogateescape") if isinstance(command, bytes) else command
+        )
         return failsafe_score(str(source), exc)
     return score_analysis(analysis, settings)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     LOW = "LOW"  # 0-29
     MEDIUM = "MEDIUM"  # 30-59
     HIGH = "HIGH"  # 60-84

@@ -15,9 +15,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
-from expacti_cli.analysis.model import Analysis, SimpleCommand, SqlKind
+from expacti_cli.analysis.model import SimpleCommand, SqlKind
 from expacti_cli.risk.categories import build_test, network
-from expacti_cli.risk.categories.base import Verdict, flag_value
+from expacti_cli.risk.categories.base import Verdict
 from expacti_cli.risk.model import RiskSettings
 
 
@@ -68,6 +68,9 @@ class Modifier:
     description: str
     # None for modifiers the scorer applies to the whole command (unparsed).
     check: Callable[[SimpleCommand, Verdict, Context], Hit | None] | None
+    # Hot-path savings: skipped for parts that write nothing / change nothing.
+    needs_write: bool = False
+    needs_mutating: bool = False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -89,8 +92,16 @@ _SYSTEM_DIRS = frozenset(
     | {"sys", "proc", "dev", "System", "Library", "Applications", "private", "snap", "nix"}
 )
 _HARMLESS_SYSTEM = (
-    "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/fd/", "/dev/shm/", "/var/tmp",
-    "/private/tmp", "/private/var/folders", "/proc/self/fd/",
+    "/dev/null",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/tty",
+    "/dev/fd/",
+    "/dev/shm/",
+    "/var/tmp",
+    "/private/tmp",
+    "/private/var/folders",
+    "/proc/self/fd/",
 )
 _SHELLISH = build_test.SHELLS | build_test.INTERPRETERS | {"source", "."}
 _GLOB = re.compile(r"[*?\[]|\$")
@@ -160,9 +171,13 @@ def home_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None
     for target in write_targets(part, verdict):
         path = normalise_path(target)
         if path in _HOME_TARGETS or _HOME_DIR.match(path):
-            return Hit(45, f'home path: "{target}" (the whole home directory)', "of the home directory")
+            return Hit(
+                45, f'home path: "{target}" (the whole home directory)', "of the home directory"
+            )
         if _HOME_DOTDIR.match(path) and verdict.destructive:
-            return Hit(20, f'home path: "{target}" (a configuration directory)', "in the home directory")
+            return Hit(
+                20, f'home path: "{target}" (a configuration directory)', "in the home directory"
+            )
     return None
 
 
@@ -174,31 +189,73 @@ def system_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
 
 
 _PROD_FLAGS = (
-    "--context", "--kube-context", "--cluster", "--profile", "--project", "--env",
-    "--environment", "--stage", "--app", "--host", "--workspace", "--url", "--database-url",
-    "--db", "--database", "--uri", "--dbname", "--connection", "--target", "--namespace",
-    "--kubeconfig", "--region-profile", "--org", "--site", "--alias",
+    "--context",
+    "--kube-context",
+    "--cluster",
+    "--profile",
+    "--project",
+    "--env",
+    "--environment",
+    "--stage",
+    "--app",
+    "--host",
+    "--workspace",
+    "--url",
+    "--database-url",
+    "--db",
+    "--database",
+    "--uri",
+    "--dbname",
+    "--connection",
+    "--target",
+    "--namespace",
+    "--kubeconfig",
+    "--region-profile",
+    "--org",
+    "--site",
+    "--alias",
 )
+_PROD_FLAG_SET = frozenset(_PROD_FLAGS)
 _PROD_SHORT_FLAGS = {
-    "kubectl": ("-n",), "oc": ("-n",), "helm": ("-n",), "heroku": ("-a",), "fly": ("-a",),
-    "flyctl": ("-a",), "psql": ("-h", "-d"), "mysql": ("-h", "-D"), "redis-cli": ("-h", "-u"),
-    "docker": ("-H", "-c"), "mongosh": ("--host",), "pg_dump": ("-h", "-d"),
+    "kubectl": ("-n",),
+    "oc": ("-n",),
+    "helm": ("-n",),
+    "heroku": ("-a",),
+    "fly": ("-a",),
+    "flyctl": ("-a",),
+    "psql": ("-h", "-d"),
+    "mysql": ("-h", "-D"),
+    "redis-cli": ("-h", "-u"),
+    "docker": ("-H", "-c"),
+    "mongosh": ("--host",),
+    "pg_dump": ("-h", "-d"),
 }
 _PROD_ENV = re.compile(r"ENV|STAGE|URL|HOST|DATABASE|DB|CONTEXT|PROFILE|PROJECT|CLUSTER|DSN")
 _REMOTE_PROGRAMS = frozenset({"ssh", "mosh", "autossh", "scp", "rsync", "sftp", "rclone"})
 
 
+def _flag_values(part: SimpleCommand) -> list[str]:
+    """Values of the options that name where a command acts (`--context prod`, `-n live`)."""
+    argv = part.argv
+    short = _PROD_SHORT_FLAGS.get(part.program, ())
+    values = []
+    for i in range(1, len(argv)):
+        word = argv[i]
+        if word[:1] != "-":
+            continue
+        name, eq, value = word.partition("=")
+        if name in _PROD_FLAG_SET or name in short:
+            if not eq:
+                value = argv[i + 1] if i + 1 < len(argv) else ""
+            if value:
+                values.append(value)
+    return values
+
+
 def _production_candidates(part: SimpleCommand, verdict: Verdict) -> list[str]:
     found = [value for value in (part.remote_host, part.db_target, part.container) if value]
-    argv = part.argv
-    if len(argv) > 1:
-        for name in _PROD_FLAGS:
-            if name in argv or any(w.startswith(name + "=") for w in argv):
-                if value := flag_value(part, name):
-                    found.append(value)
-        for name in _PROD_SHORT_FLAGS.get(part.program, ()):
-            if value := flag_value(part, name):
-                found.append(value)
+    if len(part.argv) > 1:
+        found.extend(_flag_values(part))
     for flag in part.long_flags:
         if flag in ("prod", "production", "live"):
             found.append("--" + flag)
@@ -212,7 +269,8 @@ def _production_candidates(part: SimpleCommand, verdict: Verdict) -> list[str]:
         else:
             found.extend(w for w in part.positionals if ":" in w)
     elif program == "git" and verdict.summary == "push":
-        rest = part.positionals[part.positionals.index("push") + 1 :] if "push" in part.positionals else ()
+        positionals = part.positionals
+        rest = positionals[positionals.index("push") + 1 :] if "push" in positionals else ()
         found.extend(rest[:1])  # the remote's name: `git push production`
     elif program in ("terraform", "tofu", "pulumi") and "workspace" in part.positionals:
         found.extend(part.positionals[-1:])
@@ -221,9 +279,16 @@ def _production_candidates(part: SimpleCommand, verdict: Verdict) -> list[str]:
     return found
 
 
+_PLACELESS = frozenset({"read_only", "build", "file_write", "file_delete", "permissions"})
+
+
 def production_target(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     if ctx.markers is None:
         return None
+    if verdict.category in _PLACELESS and not (
+        part.remote_host or part.db_target or part.container or part.env
+    ):
+        return None  # local file commands name no host, context or database
     for candidate in _production_candidates(part, verdict):
         if ctx.markers.search(candidate):
             points = 22 if verdict.mutating else 10
@@ -254,7 +319,9 @@ def protected_branch(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit
 def no_where(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     for statement in part.sql:
         if statement.kind == SqlKind.WRITE_NO_WHERE:
-            return Hit(25, f"no WHERE clause: {statement.verb} touches every row", "without a WHERE clause")
+            return Hit(
+                25, f"no WHERE clause: {statement.verb} touches every row", "without a WHERE clause"
+            )
     return None
 
 
@@ -314,7 +381,9 @@ _ALL_CATEGORIES = frozenset({"containers", "cloud", "database", "processes", "pe
 
 
 def all_resources(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    if not (verdict.destructive or verdict.category in _ALL_CATEGORIES or verdict.summary == "push"):
+    if not (
+        verdict.destructive or verdict.category in _ALL_CATEGORIES or verdict.summary == "push"
+    ):
         return None
     if not verdict.mutating:
         return None
@@ -323,7 +392,11 @@ def all_resources(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | 
         return Hit(15, f"all resources: --{min(flags)}", "of all resources")
     if part.program in ("kubectl", "oc") and "A" in part.short_flags:
         return Hit(15, "all resources: -A (every namespace)", "in every namespace")
-    if part.program in ("docker", "podman") and "a" in part.short_flags and "prune" in part.positionals:
+    if (
+        part.program in ("docker", "podman")
+        and "a" in part.short_flags
+        and "prune" in part.positionals
+    ):
         return Hit(15, "all resources: -a", "of all resources")
     if verdict.category != "file_delete" and "*" in part.positionals:
         return Hit(15, 'all resources: "*"', "of everything")
@@ -336,24 +409,36 @@ _BACKGROUND_WRAPPERS = frozenset({"nohup", "setsid", "disown", "daemonize", "scr
 
 
 def background(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    if part.background or _BACKGROUND_WRAPPERS.intersection(part.wrappers):
+    if part.background or (part.wrappers and _BACKGROUND_WRAPPERS.intersection(part.wrappers)):
         return Hit(5, "background: keeps running after the prompt returns", "in the background")
     return None
 
 
 _PERSISTENCE = (
-    (re.compile(r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
-                r"zshenv|zlogin|zlogout|kshrc|cshrc|tcshrc|inputrc|envrc|xprofile|xinitrc)$|"
-                r"(?:^|/)\.config/fish/(?:config\.fish|conf\.d/)|^/etc/(?:profile|bash\.bashrc|"
-                r"bashrc|zsh/|zshrc|environment|profile\.d/)"), "a shell startup file"),
+    (
+        re.compile(
+            r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
+            r"zshenv|zlogin|zlogout|kshrc|cshrc|tcshrc|inputrc|envrc|xprofile|xinitrc)$|"
+            r"(?:^|/)\.config/fish/(?:config\.fish|conf\.d/)|^/etc/(?:profile|bash\.bashrc|"
+            r"bashrc|zsh/|zshrc|environment|profile\.d/)"
+        ),
+        "a shell startup file",
+    ),
     (re.compile(r"(?:^|/)\.git/hooks(?:/|$)|(?:^|/)hooks/(?:pre|post)-[a-z-]+$"), "a git hook"),
     (re.compile(r"^/etc/cron|^/var/spool/cron|^crontab$|^/etc/anacrontab"), "cron"),
     (re.compile(r"(?:^|/)\.ssh/(?:authorized_keys2?|rc|config)$|^/etc/ssh/"), "ssh access"),
-    (re.compile(r"^/etc/sudoers|^/etc/(?:passwd|shadow|group|gshadow)$|^/etc/pam\.d/"),
-     "accounts or sudoers"),
-    (re.compile(r"^/etc/(?:systemd|init\.d|rc\.local|ld\.so\.preload)|(?:^|/)\.config/systemd/|"
-                r"^/(?:usr/)?lib/systemd/|(?:^|/)Library/Launch(?:Agents|Daemons)/|"
-                r"(?:^|/)\.config/autostart/"), "a startup service"),
+    (
+        re.compile(r"^/etc/sudoers|^/etc/(?:passwd|shadow|group|gshadow)$|^/etc/pam\.d/"),
+        "accounts or sudoers",
+    ),
+    (
+        re.compile(
+            r"^/etc/(?:systemd|init\.d|rc\.local|ld\.so\.preload)|(?:^|/)\.config/systemd/|"
+            r"^/(?:usr/)?lib/systemd/|(?:^|/)Library/Launch(?:Agents|Daemons)/|"
+            r"(?:^|/)\.config/autostart/"
+        ),
+        "a startup service",
+    ),
 )
 
 
@@ -362,8 +447,6 @@ def persistence_write(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hi
         for pattern, kind in _PERSISTENCE:
             if pattern.search(target):
                 return Hit(50, f'writes to {kind}: "{target}"', "", 88, f"write to {kind}")
-    if part.program == "git" and any(w.lower() == "core.hookspath" for w in part.positionals):
-        return Hit(50, "writes to a git hook: core.hooksPath", "", 88, "write to a git hook")
     return None
 
 
@@ -389,12 +472,19 @@ def _expacti_subcommand(part: SimpleCommand) -> str:
     if not positionals or positionals[0] not in _EXPACTI_WRITES:
         return ""
     action = positionals[1] if len(positionals) > 1 else ""
-    if positionals[0] in ("whitelist", "config", "rules") and (action in _EXPACTI_READS or not action):
+    if positionals[0] in ("whitelist", "config", "rules") and (
+        action in _EXPACTI_READS or not action
+    ):
         return ""
     return " ".join(positionals[:2])
 
 
+_TAMPER_PROGRAMS = frozenset({"expacti", "kill", "pkill", "killall", "export", "unset"})
+
+
 def expacti_tamper(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    if not (verdict.targets or part.redirects or part.env or part.program in _TAMPER_PROGRAMS):
+        return None
     text = ""
     for target in write_targets(part, verdict):
         if _is_protected(target, ctx.protected_paths):
@@ -426,6 +516,7 @@ _SECRET_PATH = re.compile(
     r"service[-_]?account[\w.-]*\.json$|\.(?:pem|key|p12|pfx|jks|keystore|ppk)$|"
     r"(?:^|/)secrets?\.(?:ya?ml|json|toml|env)$|(?:^|/)master\.key$|\.terraform\.d/credentials"
 )
+_SECRET_PATH_LINES = re.compile(_SECRET_PATH.pattern, re.MULTILINE)
 _SECRET_NAME = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL|_AUTH\b|_PAT\b"
 )
@@ -441,9 +532,10 @@ def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
     program = part.program
     if verdict.category in ("file_delete", "permissions") or program in _NOT_READERS:
         return None
-    for word in part.argv[1:]:
-        if _SECRET_PATH.search(word):
-            return Hit(60, f'secret read: "{word}"', "", headline="secret file read")
+    # One search over all words (a line each) is much cheaper than one per word.
+    if len(part.argv) > 1 and _SECRET_PATH_LINES.search("\n".join(part.argv[1:])):
+        word = next((w for w in part.argv[1:] if _SECRET_PATH.search(w)), part.argv[1])
+        return Hit(60, f'secret read: "{word}"', "", headline="secret file read")
     for redirect in part.redirects:
         if redirect.op == "<" and _SECRET_PATH.search(redirect.target):
             return Hit(60, f'secret read: "{redirect.target}"', "", headline="secret file read")
@@ -454,7 +546,9 @@ def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
         if names:
             return Hit(60, f"secret read: prints {names[0]}", "", headline="secret printed")
         if program in ("printenv", "env") and not part.positionals:
-            return Hit(30, "secret read: dumps every environment variable", "", headline="environment dump")
+            return Hit(
+                30, "secret read: dumps every environment variable", "", headline="environment dump"
+            )
     if _SECRET_VERBS.intersection(part.positionals) and verdict.category == "cloud":
         return Hit(60, "secret read: fetches a secret value", "", headline="secret read")
     if program in ("kubectl", "oc") and {"secret", "secrets"} & set(part.positionals):
@@ -477,7 +571,9 @@ def indirection(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
         return Hit(50, text, "", 60, "program chosen at run time")
     if part.is_eval:
         if part.dynamic_args or part.has_substitution:
-            return Hit(40, "indirection: evaluates text built at run time", "", 60, "eval of run-time text")
+            return Hit(
+                40, "indirection: evaluates text built at run time", "", 60, "eval of run-time text"
+            )
         return Hit(10, "indirection: eval of literal text", "")
     if part.has_substitution:
         return Hit(5, "indirection: command substitution (inner commands scored too)", "")
@@ -503,31 +599,48 @@ def wildcard_delete(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit 
         for target in verdict.targets:
             if _GLOB.search(target):
                 kind = "variable" if "$" in target else "wildcard"
-                return Hit(15, f'wildcard delete: "{target}" expands at run time ({kind})', "by wildcard")
+                return Hit(
+                    15, f'wildcard delete: "{target}" expands at run time ({kind})', "by wildcard"
+                )
     if _MULTI_INPUT.intersection(part.wrappers):
         return Hit(15, "wildcard delete: targets come from input (xargs)", "")
-    if "{}" in verdict.targets or any(v.startswith(("find", "xargs", "parallel")) for v in part.via):
+    if "{}" in verdict.targets or any(
+        v.startswith(("find", "xargs", "parallel")) for v in part.via
+    ):
         return Hit(15, "wildcard delete: targets are whatever find matches", "")
     return None
 
 
 _ROOT_WRAPPERS = ("sudo", "doas", "pkexec", "run0", "su")
-_HOST_ACCESS = re.compile(r"^(?:--(?:pid|network|net|ipc|uts|userns)=host|--cap-add=(?:ALL|SYS_ADMIN))$")
+_HOST_ACCESS = re.compile(
+    r"^(?:--(?:pid|network|net|ipc|uts|userns)=host|--cap-add=(?:ALL|SYS_ADMIN))$"
+)
+
+
+_CONTAINER_RUNNERS = frozenset({"docker", "podman", "nerdctl"})
 
 
 def elevated(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    if not part.wrappers and part.program not in _CONTAINER_RUNNERS:
+        return None
     points, texts = 0, []
     root = next((w for w in part.wrappers if w in _ROOT_WRAPPERS), "")
     if root:
         points, texts = 10, [f"runs as root ({root})"]
-    if part.program in ("docker", "podman", "nerdctl") and ({"run", "create"} & set(part.positionals)):
+    if part.program in ("docker", "podman", "nerdctl") and (
+        {"run", "create"} & set(part.positionals)
+    ):
         argv = part.argv
         if "--privileged" in argv:
             points, texts = points + 40, [*texts, "privileged container"]
         else:
-            mounts = [argv[i + 1] for i, w in enumerate(argv[:-1]) if w in ("-v", "--volume", "--mount")]
+            mounts = [
+                argv[i + 1] for i, w in enumerate(argv[:-1]) if w in ("-v", "--volume", "--mount")
+            ]
             mounts += [w.split("=", 1)[1] for w in argv if w.startswith(("--volume=", "--mount="))]
-            host = any(m.startswith(("/:", "/var/run/docker.sock", "/etc:", "/root")) for m in mounts)
+            host = any(
+                m.startswith(("/:", "/var/run/docker.sock", "/etc:", "/root")) for m in mounts
+            )
             if host or any(_HOST_ACCESS.match(w) for w in argv):
                 points, texts = points + 30, [*texts, "container gets host access"]
     if points:
@@ -543,8 +656,12 @@ _CODE_DELETE = re.compile(
     r"rmtree|os\.remove|os\.unlink|os\.rmdir|\bunlink\s*\(|rmSync|rmdirSync|fs\.rm|"
     r"File\.delete|FileUtils\.rm|\.unlink\(\)|rimraf"
 )
-_CODE_NET = re.compile(r"requests\.|urllib|http\.client|socket|fetch\(|axios|Net::HTTP|LWP|https?://")
-_CODE_WRITE = re.compile(r"open\([^)]*['\"][wa]b?\+?['\"]|writeFile|write_text|write_bytes|File\.write")
+_CODE_NET = re.compile(
+    r"requests\.|urllib|http\.client|socket|fetch\(|axios|Net::HTTP|LWP|https?://"
+)
+_CODE_WRITE = re.compile(
+    r"open\([^)]*['\"][wa]b?\+?['\"]|writeFile|write_text|write_bytes|File\.write"
+)
 
 
 # A string literal handed to a call that runs a command: os.system('...'), execSync("...").
@@ -583,7 +700,9 @@ def inline_code(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
     if match := _CODE_EXEC.search(code) or _CODE_DELETE.search(code):
         inner, literal = _inline_command_score(code, ctx)
         if inner - verdict.base > 30:
-            return Hit(inner - verdict.base, f'inline code: runs "{literal}"', "", headline=headline)
+            return Hit(
+                inner - verdict.base, f'inline code: runs "{literal}"', "", headline=headline
+            )
         return Hit(30, f'inline code: calls "{match.group(0)}"', "", headline=headline)
     if match := _CODE_NET.search(code) or _CODE_WRITE.search(code):
         return Hit(15, f'inline code: uses "{match.group(0)}"', "", headline="inline code")
@@ -603,7 +722,9 @@ def data_upload(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
     elif program in ("scp", "rsync", "rclone", "sftp") and len(part.positionals) >= 2:
         *sources, destination = part.positionals
         if ":" in destination and any(":" not in s for s in sources):
-            return Hit(20, f'data upload: copies local files to "{destination}"', "sending local files out")
+            return Hit(
+                20, f'data upload: copies local files to "{destination}"', "sending local files out"
+            )
     elif program in ("nc", "netcat", "ncat", "socat"):
         if part.pipeline_position > 0 or any(r.op == "<" for r in part.redirects):
             return Hit(25, "data upload: sends data over a raw socket", "sending data out")
@@ -611,32 +732,179 @@ def data_upload(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
 
 
 MODIFIERS: tuple[Modifier, ...] = (
-    Modifier("recursive", "recursive", "+12", "-r/-R/--recursive on a delete or permission change", recursive),
-    Modifier("force", "force", "+8 (+25 for git push)", "-f/--force: no prompts, errors ignored; force push", force),
-    Modifier("root_path", "root path", "+60", "writes or deletes / itself", root_path),
-    Modifier("home_path", "home path", "+45 (+20 for a dot-directory)", "the whole home directory, or ~/.ssh-style directories", home_path),
-    Modifier("system_path", "system path", "+30", "/etc, /usr, /var, /boot, /bin, /lib, /dev, /System...", system_path),
-    Modifier("production_target", "production target", "+22 (+10 for reads)", "a production marker in a host, kube context, DB target, URL or remote", production_target),
-    Modifier("protected_branch", "protected branch", "+20", "git push to a protected branch (main, master...)", protected_branch),
-    Modifier("no_where", "no WHERE clause", "+25", "UPDATE/DELETE that touches every row", no_where),
-    Modifier("skip_confirmation", "skip confirmation", "+15", "-y, --yes, -auto-approve, --no-confirm, --accept-data-loss...", skip_confirmation),
-    Modifier("pipe_to_shell", "pipe to shell", "+60 (+70 when downloaded)", "code from a pipe or process substitution runs in a shell", pipe_to_shell),
-    Modifier("obfuscation", "obfuscation", "+50, at least 85", "base64/hex-decoded or escaped code runs", obfuscation),
-    Modifier("remote_host", "remote host", "+15 (+10 in a container)", "runs through ssh, docker exec or kubectl exec", remote_host),
-    Modifier("all_resources", "all resources", "+15", "--all, -A, --all-namespaces, `*` on a change", all_resources),
+    Modifier(
+        "recursive",
+        "recursive",
+        "+12",
+        "-r/-R/--recursive on a delete or permission change",
+        recursive,
+        needs_mutating=True,
+    ),
+    Modifier(
+        "force",
+        "force",
+        "+8 (+25 for git push)",
+        "-f/--force: no prompts, errors ignored; force push",
+        force,
+        needs_mutating=True,
+    ),
+    Modifier(
+        "root_path", "root path", "+60", "writes or deletes / itself", root_path, needs_write=True
+    ),
+    Modifier(
+        "home_path",
+        "home path",
+        "+45 (+20 for a dot-directory)",
+        "the whole home directory, or ~/.ssh-style directories",
+        home_path,
+        needs_write=True,
+    ),
+    Modifier(
+        "system_path",
+        "system path",
+        "+30",
+        "/etc, /usr, /var, /boot, /bin, /lib, /dev, /System...",
+        system_path,
+        needs_write=True,
+    ),
+    Modifier(
+        "production_target",
+        "production target",
+        "+22 (+10 for reads)",
+        "a production marker in a host, kube context, DB target, URL or remote",
+        production_target,
+    ),
+    Modifier(
+        "protected_branch",
+        "protected branch",
+        "+20",
+        "git push to a protected branch (main, master...)",
+        protected_branch,
+    ),
+    Modifier(
+        "no_where", "no WHERE clause", "+25", "UPDATE/DELETE that touches every row", no_where
+    ),
+    Modifier(
+        "skip_confirmation",
+        "skip confirmation",
+        "+15",
+        "-y, --yes, -auto-approve, --no-confirm, --accept-data-loss...",
+        skip_confirmation,
+        needs_mutating=True,
+    ),
+    Modifier(
+        "pipe_to_shell",
+        "pipe to shell",
+        "+60 (+70 when downloaded)",
+        "code from a pipe or process substitution runs in a shell",
+        pipe_to_shell,
+    ),
+    Modifier(
+        "obfuscation",
+        "obfuscation",
+        "+50, at least 85",
+        "base64/hex-decoded or escaped code runs",
+        obfuscation,
+    ),
+    Modifier(
+        "remote_host",
+        "remote host",
+        "+15 (+10 in a container)",
+        "runs through ssh, docker exec or kubectl exec",
+        remote_host,
+    ),
+    Modifier(
+        "all_resources",
+        "all resources",
+        "+15",
+        "--all, -A, --all-namespaces, `*` on a change",
+        all_resources,
+        needs_mutating=True,
+    ),
     Modifier("background", "background", "+5", "`&`, nohup, setsid: runs on unseen", background),
-    Modifier("persistence_write", "persistence write", "+50, at least 88", "writes rc files, git hooks, cron, ssh keys, sudoers, services", persistence_write),
-    Modifier("expacti_tamper", "expacti tamper", "+60, at least 95", "changes expacti's own files, rules, config or environment", expacti_tamper),
-    Modifier("secret_read", "secret read", "+60 (+30 for a full env dump)", ".env, private keys, cloud credentials, printed tokens", secret_read),
-    Modifier("unknown_program", "unknown program", "+40", "a program no category knows (project scripts included)", unknown_program),
-    Modifier("unparsed", "unparsed", "at least 60", "the command could not be parsed: never LOW", None),
-    Modifier("indirection", "indirection", "+5 to +50, at least 60 when dynamic", "program or eval text known only at run time; command substitution", indirection),
-    Modifier("write_redirect", "write redirect", "+15 (+20 to a computed path)", "> or >> to a file (not /dev/null or 2>&1)", write_redirect),
-    Modifier("wildcard_delete", "wildcard delete", "+15", "a delete whose targets are globs, variables or come from xargs", wildcard_delete),
-    Modifier("elevated", "elevated", "+10 sudo, +40 privileged container", "sudo/doas, docker --privileged, host mounts", elevated),
-    Modifier("inline_code", "inline code", "+15 to +30", "python -c/node -e code that runs commands, deletes, writes or talks to the network", inline_code),
-    Modifier("data_upload", "data upload", "+20 to +25", "curl -d @file, -T, scp to a remote, piping into nc", data_upload),
+    Modifier(
+        "persistence_write",
+        "persistence write",
+        "+50, at least 88",
+        "writes rc files, git hooks, cron, ssh keys, sudoers, services",
+        persistence_write,
+        needs_write=True,
+    ),
+    Modifier(
+        "expacti_tamper",
+        "expacti tamper",
+        "+60, at least 95",
+        "changes expacti's own files, rules, config or environment",
+        expacti_tamper,
+    ),
+    Modifier(
+        "secret_read",
+        "secret read",
+        "+60 (+30 for a full env dump)",
+        ".env, private keys, cloud credentials, printed tokens",
+        secret_read,
+    ),
+    Modifier(
+        "unknown_program",
+        "unknown program",
+        "+40",
+        "a program no category knows (project scripts included)",
+        unknown_program,
+    ),
+    Modifier(
+        "unparsed", "unparsed", "at least 60", "the command could not be parsed: never LOW", None
+    ),
+    Modifier(
+        "indirection",
+        "indirection",
+        "+5 to +50, at least 60 when dynamic",
+        "program or eval text known only at run time; command substitution",
+        indirection,
+    ),
+    Modifier(
+        "write_redirect",
+        "write redirect",
+        "+15 (+20 to a computed path)",
+        "> or >> to a file (not /dev/null or 2>&1)",
+        write_redirect,
+        needs_write=True,
+    ),
+    Modifier(
+        "wildcard_delete",
+        "wildcard delete",
+        "+15",
+        "a delete whose targets are globs, variables or come from xargs",
+        wildcard_delete,
+        needs_mutating=True,
+    ),
+    Modifier(
+        "elevated",
+        "elevated",
+        "+10 sudo, +40 privileged container",
+        "sudo/doas, docker --privileged, host mounts",
+        elevated,
+    ),
+    Modifier(
+        "inline_code",
+        "inline code",
+        "+15 to +30",
+        "python -c/node -e code that runs commands, deletes, writes or talks to the network",
+        inline_code,
+    ),
+    Modifier(
+        "data_upload",
+        "data upload",
+        "+20 to +25",
+        "curl -d @file, -T, scp to a remote, piping into nc",
+        data_upload,
+    ),
 )
 
-PART_MODIFIERS = tuple((m, m.check) for m in MODIFIERS if m.check is not None)
+Check = Callable[[SimpleCommand, Verdict, Context], Hit | None]
+_CHECKED: list[tuple[Modifier, Check]] = [(m, m.check) for m in MODIFIERS if m.check is not None]
+PART_MODIFIERS = tuple(
+    (m.code, check) for m, check in _CHECKED if not (m.needs_write or m.needs_mutating)
+)
+MUTATING_MODIFIERS = tuple((m.code, check) for m, check in _CHECKED if m.needs_mutating)
+WRITE_MODIFIERS = tuple((m.code, check) for m, check in _CHECKED if m.needs_write)
 UNPARSED_FLOOR = 60

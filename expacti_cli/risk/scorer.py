@@ -8,8 +8,17 @@ from functools import lru_cache
 
 from expacti_cli.analysis.model import Analysis, SimpleCommand
 from expacti_cli.risk.categories import BY_NAME, UNKNOWN, classify
-from expacti_cli.risk.modifiers import PART_MODIFIERS, UNPARSED_FLOOR, Context, Hit, context_for
+from expacti_cli.risk.categories.base import Verdict
 from expacti_cli.risk.model import Level, PartScore, Reason, RiskSettings, Score
+from expacti_cli.risk.modifiers import (
+    MUTATING_MODIFIERS,
+    PART_MODIFIERS,
+    UNPARSED_FLOOR,
+    WRITE_MODIFIERS,
+    Context,
+    Hit,
+    context_for,
+)
 
 DEFAULT_SETTINGS = RiskSettings()
 
@@ -25,8 +34,14 @@ _PREFIX_PHRASES = frozenset({"recursive", "forced"})
 @dataclass(frozen=True, slots=True)
 class _Scored:
     part: PartScore
-    summary: str
+    verdict: Verdict
+    hits: list[tuple[str, Hit]]
     top: int
+
+    @property
+    def summary(self) -> str:
+        # Only the worst part's summary is ever shown: built on demand.
+        return _summary(self.verdict.summary, self.verdict.base, self.hits)
 
 
 @lru_cache(maxsize=32)
@@ -35,7 +50,9 @@ def _patterns(settings: RiskSettings) -> tuple[tuple[str, re.Pattern[str], int, 
     compiled = []
     for pattern in settings.patterns:
         try:
-            compiled.append((pattern.name, re.compile(pattern.regex), pattern.score, pattern.reason))
+            compiled.append(
+                (pattern.name, re.compile(pattern.regex), pattern.score, pattern.reason)
+            )
         except re.error:
             continue
     return tuple(compiled)
@@ -69,13 +86,25 @@ def _score_part(
 ) -> _Scored:
     verdict = classify(part, ctx.overrides)
     hits: list[tuple[str, Hit]] = []
-    for modifier, check in PART_MODIFIERS:
+    for code, check in PART_MODIFIERS:
         hit = check(part, verdict, ctx)
         if hit is not None:
-            hits.append((modifier.code, hit))
+            hits.append((code, hit))
+    if verdict.mutating:
+        for code, check in MUTATING_MODIFIERS:
+            hit = check(part, verdict, ctx)
+            if hit is not None:
+                hits.append((code, hit))
+    if (verdict.mutating and verdict.targets) or part.redirects:
+        for code, check in WRITE_MODIFIERS:
+            hit = check(part, verdict, ctx)
+            if hit is not None:
+                hits.append((code, hit))
     for name, regex, floor, reason in patterns:
         if regex.search(part.text):
-            hits.append((f"custom:{name}", Hit(0, reason or f'matches pattern "{name}"', "", floor)))
+            hits.append(
+                (f"custom:{name}", Hit(0, reason or f'matches pattern "{name}"', "", floor))
+            )
 
     total = verdict.base + sum(hit.points for _, hit in hits)
     floor_hits = [(code, hit) for code, hit in hits if hit.floor > total]
@@ -90,13 +119,15 @@ def _score_part(
     reasons = []
     if verdict.category != UNKNOWN:
         label = BY_NAME[verdict.category].label
-        reasons.append(Reason(f"category:{verdict.category}", f"{label}: {verdict.text}", verdict.base, index))
+        reasons.append(
+            Reason(f"category:{verdict.category}", f"{label}: {verdict.text}", verdict.base, index)
+        )
     hits.sort(key=lambda item: -item[1].points)
     for code, hit in hits:
         full_code = code if code.startswith("custom:") else f"mod:{code}"
         reasons.append(Reason(full_code, hit.text, hit.points, index))
     part_score = PartScore(index, part.text, verdict.category, score, tuple(reasons))
-    return _Scored(part_score, _summary(verdict.summary, verdict.base, hits), part.top)
+    return _Scored(part_score, verdict, hits, part.top)
 
 
 def _empty_summary(analysis: Analysis) -> str:
@@ -129,7 +160,9 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
     matched = {r.code for s in scored for r in s.part.reasons if r.code.startswith("custom:")}
     for name, regex, floor, reason in patterns:
         if f"custom:{name}" not in matched and regex.search(analysis.source) and floor > final:
-            reasons.append(Reason(f"custom:{name}", reason or f'matches pattern "{name}"', floor - final))
+            reasons.append(
+                Reason(f"custom:{name}", reason or f'matches pattern "{name}"', floor - final)
+            )
             final = floor
 
     unparsed = analysis.unparsed or analysis.depth_exceeded
@@ -155,7 +188,11 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
 
 def failsafe_score(source: str, error: BaseException) -> Score:
     """What a scoring bug returns: CRITICAL with the error named, never a low score."""
-    reason = Reason("risk:error", f"internal scoring error ({type(error).__name__}): failing closed", FAILSAFE_SCORE)
+    reason = Reason(
+        "risk:error",
+        f"internal scoring error ({type(error).__name__}): failing closed",
+        FAILSAFE_SCORE,
+    )
     return Score(
         command=source,
         score=FAILSAFE_SCORE,

@@ -178,8 +178,8 @@ class RulesStore:
         wanted = id_or_prefix.strip().lower()
         if not wanted:
             raise StoreError("no rule id given")
-        exact = [r for r in rules if r.id == wanted]
-        matches = exact or [r for r in rules if r.id.startswith(wanted)]
+        exact = [r for r in rules if r.id.lower() == wanted]
+        matches = exact or [r for r in rules if r.id.lower().startswith(wanted)]
         if not matches:
             raise StoreError(f"no rule with id {id_or_prefix!r} in {self.path}")
         if len(matches) > 1:

@@ -31,7 +31,7 @@ _HEX = "0123456789abcdefABCDEF"
 _HIDDEN_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
 # Fast path: printable ASCII with no backslash and no long space run needs no work.
 _PLAIN = re.compile(r"[ -\[\]-~]*")
-_SPACE_RUN = re.compile(" {%d,}" % LONG_SPACE_RUN)
+_SPACE_RUN = re.compile(f" {{{LONG_SPACE_RUN},}}")
 
 
 @lru_cache(maxsize=4096)

@@ -28,8 +28,12 @@ T = Table(
     NAME,
     {
         "read": entry(10, "reads cloud or infrastructure state", "read-only cloud command"),
-        "plan": entry(10, "plans infrastructure changes without applying them", "infrastructure plan"),
-        "auth": entry(20, "changes cloud credentials or configuration", "cloud config change", MUTATING),
+        "plan": entry(
+            10, "plans infrastructure changes without applying them", "infrastructure plan"
+        ),
+        "auth": entry(
+            20, "changes cloud credentials or configuration", "cloud config change", MUTATING
+        ),
         "copy": entry(30, "copies data to or from cloud storage", "cloud storage copy", MUTATING),
         "preview-deploy": entry(35, "deploys a preview", "preview deploy", MUTATING),
         "state": entry(45, "changes infrastructure state records", "state change", MUTATING),
@@ -37,16 +41,43 @@ T = Table(
         "deploy": entry(60, "deploys to a live environment", "deploy", MUTATING),
         "apply": entry(65, "applies infrastructure changes", "infrastructure change", MUTATING),
         "delete": entry(75, "deletes cloud resources", "cloud resource deletion", DESTRUCTIVE),
-        "destroy": entry(90, "destroys the managed infrastructure", "infrastructure destruction", DESTRUCTIVE),
+        "destroy": entry(
+            90, "destroys the managed infrastructure", "infrastructure destruction", DESTRUCTIVE
+        ),
     },
 )
 
 _READ_PREFIXES = ("describe", "list", "get", "show", "ls", "cat", "head", "wait", "lookup")
 _DELETE_PREFIXES = ("delete", "terminate", "remove", "rm", "rb", "destroy", "purge", "deregister")
 _CREATE_PREFIXES = (
-    "create", "put", "update", "modify", "run", "start", "stop", "reboot", "attach", "detach",
-    "set", "add", "tag", "untag", "enable", "disable", "invoke", "publish", "send", "import",
-    "restore", "associate", "disassociate", "authorize", "revoke", "scale", "mv", "sync",
+    "create",
+    "put",
+    "update",
+    "modify",
+    "run",
+    "start",
+    "stop",
+    "reboot",
+    "attach",
+    "detach",
+    "set",
+    "add",
+    "tag",
+    "untag",
+    "enable",
+    "disable",
+    "invoke",
+    "publish",
+    "send",
+    "import",
+    "restore",
+    "associate",
+    "disassociate",
+    "authorize",
+    "revoke",
+    "scale",
+    "mv",
+    "sync",
 )
 
 

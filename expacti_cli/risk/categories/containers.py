@@ -35,14 +35,20 @@ T = Table(
         "run": entry(25, "starts a container", "container start", MUTATING),
         "stop": entry(30, "stops or removes containers", "container stop", DESTRUCTIVE),
         "push": entry(40, "pushes an image to a registry", "image push", MUTATING),
-        "label": entry(30, "labels or annotates cluster objects", "cluster metadata change", MUTATING),
+        "label": entry(
+            30, "labels or annotates cluster objects", "cluster metadata change", MUTATING
+        ),
         "create": entry(45, "creates cluster objects", "cluster change", MUTATING),
         "restart": entry(45, "restarts a rollout", "rollout restart", MUTATING),
         "scale": entry(50, "scales a workload", "workload scaling", MUTATING),
         "prune": entry(50, "prunes unused containers, images or networks", "prune", DESTRUCTIVE),
         "apply": entry(55, "applies changes to the cluster", "cluster change", MUTATING),
-        "volume-delete": entry(60, "deletes volumes and their data", "volume deletion", DESTRUCTIVE),
-        "delete-pod": entry(65, "deletes pods (controllers recreate them)", "pod deletion", DESTRUCTIVE),
+        "volume-delete": entry(
+            60, "deletes volumes and their data", "volume deletion", DESTRUCTIVE
+        ),
+        "delete-pod": entry(
+            65, "deletes pods (controllers recreate them)", "pod deletion", DESTRUCTIVE
+        ),
         "drain": entry(70, "drains or cordons a node", "node drain", DESTRUCTIVE),
         "release-delete": entry(85, "uninstalls a release", "release uninstall", DESTRUCTIVE),
         "delete": entry(90, "deletes cluster objects", "cluster object deletion", DESTRUCTIVE),
@@ -100,14 +106,23 @@ def _kubectl(part: SimpleCommand) -> Verdict:
         return T("apply", rest)
     if sub == "scale":
         zero = any(w in ("--replicas=0",) for w in part.argv) or (
-            "--replicas" in part.argv and part.argv[part.argv.index("--replicas") + 1 :][:1] == ("0",)
+            "--replicas" in part.argv
+            and part.argv[part.argv.index("--replicas") + 1 :][:1] == ("0",)
         )
-        return T("delete-service", rest, text="scales a workload to zero") if zero else T("scale", rest)
+        return (
+            T("delete-service", rest, text="scales a workload to zero")
+            if zero
+            else T("scale", rest)
+        )
     if sub == "rollout":
         action = rest[0] if rest else ""
         if action in ("status", "history"):
             return T("read")
-        return T("apply", rest, text="rolls back a deployment") if action == "undo" else T("restart", rest)
+        return (
+            T("apply", rest, text="rolls back a deployment")
+            if action == "undo"
+            else T("restart", rest)
+        )
     if sub in ("drain", "cordon", "taint"):
         return T("drain", rest)
     if sub in ("label", "annotate", "uncordon"):
@@ -131,7 +146,9 @@ def _docker(part: SimpleCommand) -> Verdict:
     if sub in ("prune",):
         return T("volume-delete") if group == "volume" else T("prune")
     if sub in ("rm", "remove", "down", "kill", "stop", "rmi", "pause", "restart"):
-        if group == "volume" or (sub == "down" and (part.short_flags & {"v"} or "volumes" in part.long_flags)):
+        if group == "volume" or (
+            sub == "down" and (part.short_flags & {"v"} or "volumes" in part.long_flags)
+        ):
             return T("volume-delete", rest)
         return T("stop", rest)
     if sub in ("run", "up", "start", "create", "restart", "deploy", "service", "stack"):

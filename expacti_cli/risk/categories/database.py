@@ -39,8 +39,12 @@ T = Table(
         "session": entry(8, "transaction or session statement", "database session"),
         "read": entry(12, "read-only query", "database read"),
         "dump": entry(20, "dumps a database", "database dump"),
-        "interactive": entry(35, "opens an interactive database session", "database session", MUTATING),
-        "file": entry(45, "runs SQL from a file or input that is not shown", "database script", MUTATING),
+        "interactive": entry(
+            35, "opens an interactive database session", "database session", MUTATING
+        ),
+        "file": entry(
+            45, "runs SQL from a file or input that is not shown", "database script", MUTATING
+        ),
         "unknown": entry(45, "SQL that could not be classified", "database statement", MUTATING),
         "insert": entry(45, "INSERT", "database write", MUTATING),
         "write": entry(50, "write with WHERE clause", "database write", MUTATING),
@@ -50,8 +54,12 @@ T = Table(
         "migrate": entry(50, "applies schema migrations", "schema migration", MUTATING),
         "restore": entry(60, "restores a dump over a database", "database restore", DESTRUCTIVE),
         "rollback": entry(65, "rolls back schema migrations", "migration rollback", DESTRUCTIVE),
-        "server": entry(40, "starts, stops or upgrades a database server", "database server change", MUTATING),
-        "destructive": entry(95, "destructive statement, unrecoverable", "destructive database change", DESTRUCTIVE),
+        "server": entry(
+            40, "starts, stops or upgrades a database server", "database server change", MUTATING
+        ),
+        "destructive": entry(
+            95, "destructive statement, unrecoverable", "destructive database change", DESTRUCTIVE
+        ),
     },
 )
 
@@ -134,7 +142,11 @@ def judge(part: SimpleCommand) -> Verdict:
         return T("file")
     if any(r.op in ("<", "<<", "<<<") for r in part.redirects):
         return T("file")
-    if part.long_flags & {"version", "help", "list"} or "l" in part.short_flags and part.program == "psql":
+    if (
+        part.long_flags & {"version", "help", "list"}
+        or "l" in part.short_flags
+        and part.program == "psql"
+    ):
         return T("read", text="lists databases or prints its version")
     return T("interactive")
 

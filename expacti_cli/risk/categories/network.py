@@ -25,7 +25,9 @@ T = Table(
         "lookup": entry(3, "looks up or probes the network", "network lookup"),
         "get": entry(15, "makes an HTTP request", "HTTP request"),
         "download": entry(20, "downloads files", "download", MUTATING),
-        "remote-command": entry(15, "runs a command over ssh (scored separately)", "remote command"),
+        "remote-command": entry(
+            15, "runs a command over ssh (scored separately)", "remote command"
+        ),
         "send": entry(30, "sends data to a server (POST/PUT/upload)", "HTTP write", MUTATING),
         "delete": entry(40, "sends an HTTP DELETE", "HTTP delete", MUTATING),
         "shell": entry(30, "opens a remote shell", "remote shell", MUTATING),
@@ -34,12 +36,16 @@ T = Table(
         "socket": entry(40, "opens a raw network connection", "raw socket"),
         "tunnel": entry(45, "exposes a local service or opens a tunnel", "tunnel", MUTATING),
         "listen": entry(45, "listens for connections", "listener", MUTATING),
-        "key-install": entry(45, "installs an ssh key on another host", "ssh key install", MUTATING),
+        "key-install": entry(
+            45, "installs an ssh key on another host", "ssh key install", MUTATING
+        ),
         "bind-shell": entry(85, "connects a shell to a network socket", "network shell", MUTATING),
     },
 )
 
-_SEND_FLAGS = frozenset({"data", "data-binary", "data-raw", "data-urlencode", "form", "upload-file", "json"})
+_SEND_FLAGS = frozenset(
+    {"data", "data-binary", "data-raw", "data-urlencode", "form", "upload-file", "json"}
+)
 
 
 def _http(part: SimpleCommand) -> Verdict:

@@ -35,14 +35,22 @@ T = Table(
     },
 )
 
-_SECRET_READ = frozenset({"get", "read", "show", "reveal", "export", "find-generic-password", "lookup"})
-_SECRET_READ2 = frozenset({"find-internet-password", "dump-keychain", "item", "run", "decrypt", "-d"})
-_SECRET_WRITE = frozenset({"put", "write", "set", "insert", "edit", "create", "delete", "rm", "patch"})
+_SECRET_READ = frozenset(
+    {"get", "read", "show", "reveal", "export", "find-generic-password", "lookup"}
+)
+_SECRET_READ2 = frozenset(
+    {"find-internet-password", "dump-keychain", "item", "run", "decrypt", "-d"}
+)
+_SECRET_WRITE = frozenset(
+    {"put", "write", "set", "insert", "edit", "create", "delete", "rm", "patch"}
+)
 
 
 def _secret_store(part: SimpleCommand) -> Verdict:
     words = set(part.positionals[:3])
-    if part.program in ("sops", "age") and ("d" in part.short_flags or "decrypt" in part.long_flags):
+    if part.program in ("sops", "age") and (
+        "d" in part.short_flags or "decrypt" in part.long_flags
+    ):
         return T("secret-read")
     if words & _SECRET_READ or words & _SECRET_READ2:
         return T("secret-read")

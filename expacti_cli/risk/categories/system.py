@@ -13,7 +13,9 @@ MKFS = frozenset(
 )
 POWER = frozenset({"reboot", "shutdown", "halt", "poweroff", "init", "telinit", "kexec"})
 PARTITIONERS = frozenset({"fdisk", "sfdisk", "gdisk", "sgdisk", "parted", "cfdisk", "diskutil"})
-LVM = frozenset({"lvremove", "vgremove", "pvremove", "lvreduce", "zpool", "zfs", "mdadm", "cryptsetup"})
+LVM = frozenset(
+    {"lvremove", "vgremove", "pvremove", "lvreduce", "zpool", "zfs", "mdadm", "cryptsetup"}
+)
 PROGRAMS = (
     MKFS
     | POWER
@@ -31,14 +33,20 @@ T = Table(
     NAME,
     {
         "read": entry(3, "reads system or disk information", "system information"),
-        "config": entry(45, "changes kernel, network or system settings", "system setting change", MUTATING),
+        "config": entry(
+            45, "changes kernel, network or system settings", "system setting change", MUTATING
+        ),
         "mount": entry(40, "mounts or unmounts filesystems", "mount change", MUTATING),
         "copy": entry(50, "low-level copy with dd", "raw disk copy", MUTATING),
         "firewall": entry(60, "changes firewall rules", "firewall change", MUTATING),
-        "kernel": entry(60, "loads or unloads kernel modules or boot settings", "kernel change", MUTATING),
+        "kernel": entry(
+            60, "loads or unloads kernel modules or boot settings", "kernel change", MUTATING
+        ),
         "partition": entry(70, "changes disk partitions", "partition change", DESTRUCTIVE),
         "power": entry(80, "reboots or powers off the machine", "reboot or shutdown", DESTRUCTIVE),
-        "device-write": entry(90, "writes directly to a block device", "block device overwrite", DESTRUCTIVE),
+        "device-write": entry(
+            90, "writes directly to a block device", "block device overwrite", DESTRUCTIVE
+        ),
         "format": entry(90, "formats or wipes a filesystem", "disk format", DESTRUCTIVE),
     },
 )
@@ -66,13 +74,22 @@ def judge(part: SimpleCommand) -> Verdict:
             return T("config")
         return T("power")
     if program in PARTITIONERS:
-        if "l" in part.short_flags or "list" in part.long_flags or positionals[:1] in (("list",), ("info",)):
+        if (
+            "l" in part.short_flags
+            or "list" in part.long_flags
+            or positionals[:1] in (("list",), ("info",))
+        ):
             return T("read")
-        if program == "diskutil" and not any(w.lower().startswith(("erase", "partition", "zero")) for w in positionals):
+        if program == "diskutil" and not any(
+            w.lower().startswith(("erase", "partition", "zero")) for w in positionals
+        ):
             return T("mount")
         return T("partition", positionals)
     if program in LVM:
-        if positionals[:1] in (("list",), ("status",), ("get",), ("iostat",)) or "detail" in part.long_flags:
+        if (
+            positionals[:1] in (("list",), ("status",), ("get",), ("iostat",))
+            or "detail" in part.long_flags
+        ):
             return T("read")
         return T("format", text=f"{program} {' '.join(positionals[:1])} destroys volumes or pools")
     if program in ("mount", "umount", "swapon", "swapoff"):
@@ -83,7 +100,11 @@ def judge(part: SimpleCommand) -> Verdict:
     if program in ("modprobe", "insmod", "rmmod", "update-grub", "grub-install", "efibootmgr"):
         return T("kernel")
     if program in ("sysctl",):
-        return T("config") if "w" in part.short_flags or any("=" in w for w in positionals) else T("read")
+        return (
+            T("config")
+            if "w" in part.short_flags or any("=" in w for w in positionals)
+            else T("read")
+        )
     if program in ("ip", "ifconfig", "route"):
         changes = {"add", "del", "delete", "set", "down", "up", "flush", "change", "replace"}
         return T("config") if changes & set(positionals) else T("read")

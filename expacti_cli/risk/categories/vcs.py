@@ -111,6 +111,9 @@ def _git(part: SimpleCommand) -> Verdict:
         reads = ("get", "list", "get-all", "get-regexp", "l")
         if has_flag(part, "l", reads) or len(rest) <= 1:
             return T("read")
+        if any(word.lower() == "core.hookspath" for word in rest):
+            # Pointing git at another hooks directory is writing hooks.
+            return T("local", (".git/hooks",), text="sets core.hooksPath")
         return T("local")
     if sub == "reset":
         return T("reset-hard") if "hard" in part.long_flags else T("local")

@@ -1,0 +1,148 @@
+"""`expacti exec` end to end: real CLI processes, a real broker per test."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from broker_support import audit_records, broker_env, spawn, wait_pending  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("broker_env")
+
+PY = sys.executable
+
+
+def _writer(target: Path, code: int = 0) -> tuple[str, ...]:
+    """An argv that appends one line to `target` (so a double run shows) and exits `code`."""
+    script = f"open({str(target)!r}, 'a').write('ran\\n'); raise SystemExit({code})"
+    return (PY, "-c", script)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("true",), 0),
+        (("sh", "-c", "exit 3"), 3),
+        (("echo hi && exit 7",), 7),  # one word: a bash command line
+    ],
+)
+def test_whitelisted_command_runs_at_once_with_its_exit_code(run_cli, command, expected) -> None:  # type: ignore[no-untyped-def]
+    text = command[0] if len(command) == 1 else shlex.join(command)
+    assert run_cli("whitelist", "add", text).returncode == 0
+    result = run_cli("exec", "--", *command, timeout=20)
+    assert result.returncode == expected, result.stderr
+    assert "waiting" not in result.stderr
+    decisions = audit_records("decision")
+    assert [d["decision"] for d in decisions] == ["auto_approved_rule"]
+    exits = audit_records("exit")
+    assert [(e["decision_id"], e["exit_code"]) for e in exits] == [(decisions[0]["id"], expected)]
+
+
+def test_single_word_runs_in_bash_several_words_without_a_shell(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    shell_line = "echo $((6*7))"
+    argv = ("echo", "$((6*7))")
+    for text in (shell_line, shlex.join(argv)):
+        assert run_cli("whitelist", "add", text).returncode == 0
+    assert run_cli("exec", "--", shell_line).stdout == "42\n"
+    assert run_cli("exec", "--", *argv).stdout == "$((6*7))\n"
+
+
+def test_risky_command_waits_and_runs_once_after_approve(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    proc = spawn("exec", "--context", "clean up", "--", *_writer(marker, 5))
+    [request] = wait_pending()
+    assert request["context"] == "clean up"
+    assert not marker.exists()
+    approved = run_cli("approve", request["id"][:8], "--note", "fine")
+    assert approved.returncode == 0, approved.stderr
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 5, err
+    assert marker.read_text() == "ran\n"
+    assert "waiting for approval" in err
+    assert "approved by reviewer@example.com" in err
+    [decision] = audit_records("decision")
+    assert (decision["decision"], decision["reviewer"]) == ("approved", "reviewer@example.com")
+    assert [e["exit_code"] for e in audit_records("exit")] == [5]
+
+
+def test_denied_command_never_runs(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    proc = spawn("exec", "--", *_writer(marker))
+    [request] = wait_pending()
+    denied = run_cli("deny", request["id"], "--reason", "use staging")
+    assert denied.returncode == 0, denied.stderr
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 126
+    assert "use staging" in err
+    assert not marker.exists()
+    assert audit_records("exit") == []
+
+
+def test_timeout_runs_nothing(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    result = run_cli("exec", "--timeout", "1", "--", *_writer(marker), timeout=20)
+    assert result.returncode == 126
+    assert "timed out" in result.stderr
+    assert not marker.exists()
+    [decision] = audit_records("decision")
+    assert decision["decision"] == "timed_out"
+
+
+def test_timeout_below_the_minimum_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("exec", "--timeout", "5", "--", "true", env={"EXPACTI_TEST_MIN_TIMEOUT": ""})
+    assert result.returncode == 2
+    assert "30" in result.stderr
+
+
+def test_approve_with_whitelist_lets_the_next_identical_command_pass(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    proc = spawn("exec", "--", *_writer(marker))
+    [request] = wait_pending()
+    assert run_cli("approve", request["id"], "--whitelist").returncode == 0
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    again = run_cli("exec", "--", *_writer(marker), timeout=20)
+    assert again.returncode == 0, again.stderr
+    assert "waiting" not in again.stderr
+    assert marker.read_text() == "ran\nran\n"
+    kinds = [r.get("decision") or r["kind"] for r in audit_records() if r["kind"] != "exit"]
+    assert kinds == ["genesis", "rule_added", "approved", "auto_approved_rule"]
+
+
+def test_deny_rule_refuses_at_once(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    argv = _writer(marker)
+    assert run_cli("whitelist", "add", "--deny", "--kind", "prefix", PY).returncode == 0
+    result = run_cli("exec", "--", *argv, timeout=20)
+    assert result.returncode == 126
+    assert "denied" in result.stderr
+    assert not marker.exists()
+
+
+def test_approved_command_not_found_exits_127(run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("whitelist", "add", "no-such-program-xyz --flag").returncode == 0
+    result = run_cli("exec", "--", "no-such-program-xyz", "--flag", timeout=20)
+    assert result.returncode == 127
+    assert "command not found" in result.stderr
+    assert [e["exit_code"] for e in audit_records("exit")] == [127]
+
+
+def test_help_documents_every_exit_code(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("exec", "--help")
+    assert result.returncode == 0
+    for code in ("126", "127", "128+N", "130", "bash -c"):
+        assert code in result.stdout
+
+
+def test_json_reports_events_on_stderr(run_cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    assert run_cli("whitelist", "add", "echo ok").returncode == 0
+    result = run_cli("exec", "--json", "--", "echo", "ok", timeout=20)
+    assert result.stdout == "ok\n"
+    [event] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert event["event"] == "approved"
+    assert event["decision"]["decision"] == "auto_approved_rule"

@@ -44,7 +44,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 
-from expacti_cli.analysis.model import Analysis, SimpleCommand
+from expacti_cli.analysis.model import Analysis, SimpleCommand, SqlKind
 
 
 class RuleKind(StrEnum):
@@ -327,6 +327,11 @@ def complexity(part: SimpleCommand, nested: Sequence[SimpleCommand] = ()) -> str
         return "it runs other commands inside it"
     if part.interpreter_code:
         return "it runs interpreter code"
+    # `prefix psql prod -c` must not turn into a licence for any SQL: only reads pass by
+    # prefix/glob/regex; a statement that changes data or schema needs an exact rule.
+    for statement in part.sql:
+        if statement.kind not in _SQL_READS:
+            return f"it sends a {statement.verb or statement.kind} statement to a database"
     for r in part.redirects:
         if r.is_write:
             return f"it writes to a file ({r.op} {r.target or 'dynamic target'})"
@@ -334,6 +339,7 @@ def complexity(part: SimpleCommand, nested: Sequence[SimpleCommand] = ()) -> str
 
 
 _HEREDOC_OPS = frozenset({"<<", "<<-"})
+_SQL_READS = frozenset({SqlKind.READ, SqlKind.SESSION})
 
 
 def allow_matches(rule: Rule, part: SimpleCommand, *, simple: bool) -> bool:

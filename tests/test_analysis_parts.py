@@ -588,3 +588,12 @@ def test_characters_the_parser_cannot_take_are_kept() -> None:
     assert not analysis.unparsed
     assert analysis.parts[0].argv == ("echo", "{\U0002cf6e\U0010ffff")
     assert analysis.parts[0].text == command
+
+
+def test_pipeline_binds_tighter_than_and_or() -> None:
+    # tree-sitter-bash reads `a | b | c && d` as `a | ((b | c) && d)`; bash does not
+    analysis = analyze('cat f | grep "$x" | wc -l && echo done')
+    assert [p.pipeline_length for p in analysis.parts] == [3, 3, 3, 1]
+    assert [p.pipeline_position for p in analysis.parts] == [0, 1, 2, 0]
+    assert analysis.operators == ("|", "|", "&&")
+    assert analysis.parts[2].piped_into == ""

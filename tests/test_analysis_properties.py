@@ -160,12 +160,16 @@ def test_syntax_errors_are_unparsed(chain: list[int], breaker: str) -> None:
 
 PLAIN_WORD = st.one_of(
     st.text(alphabet="abcrmfgit-./:@%+,=~_0123456789", min_size=1, max_size=8),
+    st.sampled_from(["sh", "bash", "psql", "echo", "base64", "-d", "-c", "sudo", "xargs"]),
+    st.sampled_from(["'x; y'", '"a && b"', "'rm -rf /'", "'SELECT 1'", "cm0gLXJmIC8="]),
     st.text(alphabet="ab c;&|-'", max_size=6).map(lambda s: '"' + s + '"'),
     st.text(alphabet='ab c;&|-"', max_size=6).map(lambda s: "'" + s + "'"),
 )
 PLAIN_COMMAND = st.lists(PLAIN_WORD, min_size=1, max_size=5).map(" ".join)
 PLAIN_LINE = st.lists(
-    st.tuples(PLAIN_COMMAND, st.sampled_from([" && ", " || ", "; ", ";"])), min_size=1, max_size=3
+    st.tuples(PLAIN_COMMAND, st.sampled_from([" && ", " || ", "; ", ";", " | ", "|"])),
+    min_size=1,
+    max_size=4,
 ).map(lambda items: "".join(c + op for c, op in items)[: -len(items[-1][1])])
 
 

@@ -173,6 +173,7 @@ FED = [
     ("sqlite3 app.db <<EOF\n.tables\nSELECT 1;\nEOF", [R, R]),
     ("redis-cli <<EOF\nGET a\nFLUSHDB\nEOF", [R, X]),
     ("cat dump.sql | psql app", [U]),
+    ("psql app -f - <<'SQL'\nDROP TABLE x;\nSQL", [X]),
 ]
 
 

@@ -214,7 +214,7 @@ class _Plain:
 
     def words(self) -> list[Word]:
         return [
-            Word(t if "'" not in t and '"' not in t else "".join(_unquote_plain(t)))
+            Word("".join(_unquote_plain(t))) if "'" in t or '"' in t else Word(t)
             for t in self.tokens
         ]
 
@@ -306,6 +306,29 @@ class _Part:
         return frozen
 
 
+def _split_leftmost(node: Node) -> tuple[Node | None, list[tuple[str, Node]]]:
+    """A list's first statement, and the (operator, statement) pairs after it."""
+    lead: Node | None = None
+    rest: list[tuple[str, Node]] = []
+    op = ""
+    for child in node.children:
+        if not child.is_named:
+            if child.type in _OPERATORS:
+                op = child.type
+            continue
+        if child.type == "comment":
+            continue
+        if lead is None:
+            if child.type == "list":
+                lead, inner = _split_leftmost(child)
+                rest.extend(inner)
+            else:
+                lead = child
+        else:
+            rest.append((op, child))
+    return lead, rest
+
+
 def _glued_newline(node: Node) -> bool:
     """An unquoted word spanning a newline: bash would have ended the command there."""
     t = node.type
@@ -376,6 +399,14 @@ class Walker:
         """
         if _PLAIN_LINE.fullmatch(source) is None:
             return False
+        if ";" not in source and "|" not in source and "&" not in source:
+            # one command (the usual case): no operator can hide in it
+            tokens = _PLAIN_TOKEN.findall(source)
+            if tokens[0] in _RESERVED or "=" in tokens[0]:
+                return False
+            command = _Plain(tokens, source.strip(" \t"))
+            self._emit(command.words(), [], [], command.text, scope, None, [])
+            return True
         # commands as (words, text), grouped into pipelines, with the operators in order
         pipelines: list[list[_Plain]] = [[]]
         operators: list[str] = []
@@ -408,13 +439,19 @@ class Walker:
                 first = command.tokens[0]
                 if first in _RESERVED or "=" in first:
                     return False
-        self.operators.extend(operators)
+        # operators go in the order the parser path records them: a pipeline's `|` first,
+        # then what its commands nest, then the operator after it
+        after = iter([op for op in operators if op != "|"])
         for pipeline in pipelines:
             if len(pipeline) == 1:
                 command = pipeline[0]
                 self._emit(command.words(), [], [], command.text, scope, None, [])
             else:
+                self.operators.extend("|" * (len(pipeline) - 1))
                 self._pipeline([(command, []) for command in pipeline], scope, [], [])
+            op = next(after, None)
+            if op is not None:
+                self.operators.append(op)
         return True
 
     def _nest_code(
@@ -457,13 +494,13 @@ class Walker:
         if t == "redirected_statement":
             return self._redirected(node, scope, extra, tail, pipe)
         if t == "pipeline":
-            elements: list[tuple[Node | None, list[_RedirInfo]]] = [
-                (c, []) for c in node.children if c.is_named and c.type != "comment"
-            ]
-            for c in node.children:
-                if not c.is_named and c.type in ("|", "|&"):
-                    self.operators.append(c.type)
-            return self._pipeline(elements, scope, extra, tail)
+            elements: list[tuple[Node | None, list[_RedirInfo]]] = []
+            after: list[tuple[str, Node]] = []
+            self._flatten_into(node, elements, after)
+            if not after:
+                return self._pipeline(elements, scope, extra, tail)
+            self._pipeline(elements, scope, extra, [])
+            return self._walk_after(after, scope, extra, tail)
         if t == "list":
             return self._sequence(node, scope, extra, tail)
         if t in _SEQUENCES:
@@ -539,16 +576,38 @@ class Walker:
     ) -> str | None:
         body: Node | None = None
         own: list[_RedirInfo] = []
+        prev_end = -1
         for child in node.children:
             ct = child.type
             if ct.endswith("_redirect"):
-                own.extend(self._redirect(child))
+                infos = self._redirect(child)
+                if prev_end >= 0 and body is not None and body.type == "command":
+                    self._recover_gap(node, prev_end, child, infos[0])
+                own.extend(infos)
+                prev_end = -1
             elif child.is_named and body is None and ct != "comment":
                 body = child
+                prev_end = child.end_byte
         trailing = [t for r in own for t in r.trailing]
         if trailing and pipe is None:
             return self._heredoc_continuation(node, body, own, trailing, scope, extra, tail)
         return self._walk_body(body, own, scope, extra, tail, pipe)
+
+    def _recover_gap(self, node: Node, start: int, redirect: Node, info: _RedirInfo) -> None:
+        """Words tree-sitter dropped between a command and its redirect.
+
+        tree-sitter-bash 0.25 silently drops a lone `-` before `<<` (`psql -f - <<EOF`,
+        `python3 - <<EOF`); anything else found there is a parse failure.
+        """
+        raw = node.text or b""
+        gap = raw[start - node.start_byte : redirect.start_byte - node.start_byte]
+        gap = gap.replace(b"\\\n", b"").strip()
+        if not gap:
+            return
+        if gap == b"-":
+            info.args.insert(0, Word("-"))
+        else:
+            self._syntax_problem(redirect, "words the parser skipped before a redirect")
 
     def _walk_body(
         self,
@@ -593,11 +652,10 @@ class Walker:
                 self._flatten_into(tnode, elements, after)
             else:
                 after.append((op, tnode))
-        out = self._pipeline(elements, scope, extra, tail if not after else [])
-        for op, tnode in after:
-            self.operators.append(op)
-            out = self._walk(tnode, scope, extra, [], None)
-        return out
+        if not after:
+            return self._pipeline(elements, scope, extra, tail)
+        self._pipeline(elements, scope, extra, [])
+        return self._walk_after(after, scope, extra, tail)
 
     def _flatten_into(
         self,
@@ -605,35 +663,56 @@ class Walker:
         elements: list[tuple[Node | None, list[_RedirInfo]]],
         after: list[tuple[str, Node]],
     ) -> None:
-        """Add the elements of the `| a | b && c` tail of a here-doc line."""
-        named = [c for c in node.children if c.is_named and c.type != "comment"]
-        for c in node.children:
-            if not c.is_named and c.type in ("|", "|&") and c is not node.children[0]:
-                self.operators.append(c.type)
-        for c in named:
-            if c.type == "pipeline":
-                self._flatten_into(c, elements, after)
-            elif c.type == "list" and not after:
-                kids = c.children
-                first = next((k for k in kids if k.is_named), None)
-                if first is None:
+        """Collect a pipeline's elements.
+
+        tree-sitter-bash reads `a | b | c && d` as `a | ((b | c) && d)`; bash runs
+        `(a | b | c) && d`. The head of such a nested list joins the pipeline and the rest goes
+        to `after`, to be walked once the pipeline is done. The same flattening rebuilds the
+        `| psql && rm x` that tree-sitter hangs under a here-doc.
+        """
+        for idx, child in enumerate(node.children):
+            ct = child.type
+            if not child.is_named:
+                # a leading `|` only occurs under a here-doc, where it was recorded already
+                if ct in ("|", "|&") and idx > 0:
+                    self.operators.append(ct)
+                continue
+            if ct == "comment":
+                continue
+            if ct == "pipeline":
+                self._flatten_into(child, elements, after)
+            elif ct == "list":
+                lead, rest = _split_leftmost(child)
+                if lead is None:
                     continue
-                if first.type == "pipeline":
-                    self._flatten_into(first, elements, after)
+                if lead.type == "pipeline":
+                    self._flatten_into(lead, elements, after)
                 else:
-                    elements.append((first, []))
-                op = ""
-                seen_first = False
-                for k in kids:
-                    if k is first or (not seen_first and k.is_named):
-                        seen_first = True
-                        continue
-                    if not k.is_named:
-                        op = k.type
-                    else:
-                        after.append((op, k))
+                    elements.append((lead, []))
+                after.extend(rest)
             else:
-                elements.append((c, []))
+                elements.append((child, []))
+
+    def _walk_after(
+        self,
+        after: list[tuple[str, Node]],
+        scope: Scope,
+        extra: list[_RedirInfo],
+        tail: list[_RedirInfo],
+    ) -> str | None:
+        """Walk the statements that followed a rebuilt pipeline, with their operators."""
+        out: str | None = None
+        prev_start = len(self.parts)
+        for k, (op, stmt) in enumerate(after):
+            if op:
+                self.operators.append(op)
+            if op == "&":
+                for part in self.parts[prev_start:]:
+                    if part.depth == scope.depth:
+                        part.background = True
+            prev_start = len(self.parts)
+            out = self._walk(stmt, scope, extra, tail if k == len(after) - 1 else [], None)
+        return out
 
     def _pipeline(
         self,
@@ -1229,7 +1308,10 @@ class Walker:
         for code in inv.code:
             statements.extend(classify_sql(code, dialect))
         for path in inv.files:
-            statements.append(SqlStatement(SqlKind.UNKNOWN, "FILE", path))
+            if path in ("-", "/dev/stdin") and stdin is not None:
+                statements.extend(classify_sql(stdin, dialect))  # psql -f - <<EOF
+            else:
+                statements.append(SqlStatement(SqlKind.UNKNOWN, "FILE", path))
         if not inv.code and not inv.files and inv.reads_stdin:
             if stdin is not None and stdin_kind in ("heredoc", "herestring", "pipe"):
                 statements.extend(classify_sql(stdin, dialect))

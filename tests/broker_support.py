@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -46,6 +47,11 @@ def broker_env(expacti_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def cli_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "expacti_cli", *args]
+
+
+def expacti_script() -> str:
+    """The installed `expacti` console script (what an agent would type)."""
+    return str(Path(sys.executable).with_name("expacti"))
 
 
 @pytest.fixture
@@ -93,3 +99,75 @@ def audit_records(kind: str | None = None) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [r for r in log.iter_records() if kind is None or r.get("kind") == kind]
+
+
+_GATER = """
+import json, sys
+from expacti_cli.broker import client
+conn = client.connect()
+conn.send(json.loads(sys.argv[1]))
+for message in conn.events():
+    print(json.dumps(message), flush=True)
+    if message.get("op") == "decision":
+        break
+sys.stdin.read()  # keep the connection until the test closes our stdin
+"""
+
+
+class Gater:
+    """A separate process that submits one request and reports the broker's messages.
+
+    The test process itself stays outside the gated session, so it may decide."""
+
+    def __init__(self, command: str, cwd: str = "/tmp", **fields: Any) -> None:
+        message = {"op": "submit", "command": command, "cwd": cwd, "session": "t1", **fields}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _GATER, json.dumps(message)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def next_message(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, "the gating process ended without a message"
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        """End the process (its connection closes: a pending request is withdrawn)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def gater() -> Iterator[Callable[..., Gater]]:
+    started: list[Gater] = []
+
+    def start(command: str, cwd: str = "/tmp", **fields: Any) -> Gater:
+        g = Gater(command, cwd, **fields)
+        started.append(g)
+        return g
+
+    yield start
+    for g in started:
+        g.close()
+
+
+class BrokerTools:
+    """The helpers above, handed to tests as the `broker` fixture (no module import needed)."""
+
+    kill = staticmethod(kill_broker)
+    wait_pending = staticmethod(wait_pending)
+    audit_records = staticmethod(audit_records)
+    expacti_script = staticmethod(expacti_script)
+    Gater = Gater
+
+
+@pytest.fixture
+def broker(broker_env: Path) -> BrokerTools:
+    return BrokerTools()

@@ -162,10 +162,31 @@ PLAIN_WORD = st.one_of(
     st.text(alphabet="abcrmfgit-./:@%+,=~_0123456789", min_size=1, max_size=8),
     st.sampled_from(["sh", "bash", "psql", "echo", "base64", "-d", "-c", "sudo", "xargs"]),
     st.sampled_from(["'x; y'", '"a && b"', "'rm -rf /'", "'SELECT 1'", "cm0gLXJmIC8="]),
+    st.sampled_from(["*.py", "src/*", "{}", "{a,b}", "\\;", "a\\ b", "\\rm", "time", "x?"]),
     st.text(alphabet="ab c;&|-'", max_size=6).map(lambda s: '"' + s + '"'),
     st.text(alphabet='ab c;&|-"', max_size=6).map(lambda s: "'" + s + "'"),
 )
-PLAIN_COMMAND = st.lists(PLAIN_WORD, min_size=1, max_size=5).map(" ".join)
+PLAIN_REDIRECT = st.tuples(
+    st.sampled_from([">", ">>", "2>", "2>>", "<", "&>", ">&", "2>&", "12>", ">|"]),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["out.txt", "/dev/null", "1", "2", "-", "'a b'", '"log"']),
+).map("".join)
+PLAIN_COMMAND = st.tuples(
+    st.lists(PLAIN_WORD, min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 5), PLAIN_REDIRECT, st.sampled_from([" ", ""])), max_size=2),
+).map(
+    lambda parts: "".join(
+        [
+            " ".join(parts[0][: min(i, len(parts[0]))])
+            + sep
+            + redirect
+            + " "
+            + " ".join(parts[0][min(i, len(parts[0])) :])
+            for i, redirect, sep in parts[1][:1]
+        ]
+        or [" ".join(parts[0])]
+    ).strip()
+)
 PLAIN_LINE = st.lists(
     st.tuples(PLAIN_COMMAND, st.sampled_from([" && ", " || ", "; ", ";", " | ", "|"])),
     min_size=1,

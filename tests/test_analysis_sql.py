@@ -193,3 +193,8 @@ def test_sql_in_nested_shell() -> None:
     analysis = analyze("ssh db1 \"psql app -c 'DROP TABLE x'\"")
     psql = next(p for p in analysis.parts if p.program == "psql")
     assert psql.remote_host == "db1" and psql.sql[0].kind == X
+
+
+def test_dollar_quoted_bodies_end_at_their_tag() -> None:
+    text = "SELECT $$ ; $$; DROP TABLE x; DO $fn$ BEGIN; END $fn$"
+    assert [s.verb for s in classify_sql(text)] == ["SELECT", "DROP TABLE", "DO"]

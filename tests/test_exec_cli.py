@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from broker_support import audit_records, broker_env, spawn, wait_pending  # noqa: F401
-
+pytest_plugins = ("broker_support",)
 pytestmark = pytest.mark.usefixtures("broker_env")
 
 PY = sys.executable
@@ -29,15 +28,17 @@ def _writer(target: Path, code: int = 0) -> tuple[str, ...]:
         (("echo hi && exit 7",), 7),  # one word: a bash command line
     ],
 )
-def test_whitelisted_command_runs_at_once_with_its_exit_code(run_cli, command, expected) -> None:  # type: ignore[no-untyped-def]
+def test_whitelisted_command_runs_at_once_with_its_exit_code(
+    broker, run_cli, command, expected
+) -> None:  # type: ignore[no-untyped-def]
     text = command[0] if len(command) == 1 else shlex.join(command)
     assert run_cli("whitelist", "add", text).returncode == 0
     result = run_cli("exec", "--", *command, timeout=20)
     assert result.returncode == expected, result.stderr
     assert "waiting" not in result.stderr
-    decisions = audit_records("decision")
+    decisions = broker.audit_records("decision")
     assert [d["decision"] for d in decisions] == ["auto_approved_rule"]
-    exits = audit_records("exit")
+    exits = broker.audit_records("exit")
     assert [(e["decision_id"], e["exit_code"]) for e in exits] == [(decisions[0]["id"], expected)]
 
 
@@ -50,10 +51,10 @@ def test_single_word_runs_in_bash_several_words_without_a_shell(run_cli, tmp_pat
     assert run_cli("exec", "--", *argv).stdout == "$((6*7))\n"
 
 
-def test_risky_command_waits_and_runs_once_after_approve(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_risky_command_waits_and_runs_once_after_approve(broker, run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran.txt"
     proc = spawn("exec", "--context", "clean up", "--", *_writer(marker, 5))
-    [request] = wait_pending()
+    [request] = broker.wait_pending()
     assert request["context"] == "clean up"
     assert not marker.exists()
     approved = run_cli("approve", request["id"][:8], "--note", "fine")
@@ -63,31 +64,31 @@ def test_risky_command_waits_and_runs_once_after_approve(run_cli, spawn, tmp_pat
     assert marker.read_text() == "ran\n"
     assert "waiting for approval" in err
     assert "approved by reviewer@example.com" in err
-    [decision] = audit_records("decision")
+    [decision] = broker.audit_records("decision")
     assert (decision["decision"], decision["reviewer"]) == ("approved", "reviewer@example.com")
-    assert [e["exit_code"] for e in audit_records("exit")] == [5]
+    assert [e["exit_code"] for e in broker.audit_records("exit")] == [5]
 
 
-def test_denied_command_never_runs(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_denied_command_never_runs(broker, run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran.txt"
     proc = spawn("exec", "--", *_writer(marker))
-    [request] = wait_pending()
+    [request] = broker.wait_pending()
     denied = run_cli("deny", request["id"], "--reason", "use staging")
     assert denied.returncode == 0, denied.stderr
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 126
     assert "use staging" in err
     assert not marker.exists()
-    assert audit_records("exit") == []
+    assert broker.audit_records("exit") == []
 
 
-def test_timeout_runs_nothing(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_timeout_runs_nothing(broker, run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran.txt"
     result = run_cli("exec", "--timeout", "1", "--", *_writer(marker), timeout=20)
     assert result.returncode == 126
     assert "timed out" in result.stderr
     assert not marker.exists()
-    [decision] = audit_records("decision")
+    [decision] = broker.audit_records("decision")
     assert decision["decision"] == "timed_out"
 
 
@@ -97,10 +98,12 @@ def test_timeout_below_the_minimum_is_a_usage_error(run_cli) -> None:  # type: i
     assert "30" in result.stderr
 
 
-def test_approve_with_whitelist_lets_the_next_identical_command_pass(run_cli, spawn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_with_whitelist_lets_the_next_identical_command_pass(
+    broker, run_cli, spawn, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran.txt"
     proc = spawn("exec", "--", *_writer(marker))
-    [request] = wait_pending()
+    [request] = broker.wait_pending()
     assert run_cli("approve", request["id"], "--whitelist").returncode == 0
     proc.communicate(timeout=20)
     assert proc.returncode == 0
@@ -108,7 +111,7 @@ def test_approve_with_whitelist_lets_the_next_identical_command_pass(run_cli, sp
     assert again.returncode == 0, again.stderr
     assert "waiting" not in again.stderr
     assert marker.read_text() == "ran\nran\n"
-    kinds = [r.get("decision") or r["kind"] for r in audit_records() if r["kind"] != "exit"]
+    kinds = [r.get("decision") or r["kind"] for r in broker.audit_records() if r["kind"] != "exit"]
     assert kinds == ["genesis", "rule_added", "approved", "auto_approved_rule"]
 
 
@@ -122,12 +125,12 @@ def test_deny_rule_refuses_at_once(run_cli, tmp_path) -> None:  # type: ignore[n
     assert not marker.exists()
 
 
-def test_approved_command_not_found_exits_127(run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_approved_command_not_found_exits_127(broker, run_cli) -> None:  # type: ignore[no-untyped-def]
     assert run_cli("whitelist", "add", "no-such-program-xyz --flag").returncode == 0
     result = run_cli("exec", "--", "no-such-program-xyz", "--flag", timeout=20)
     assert result.returncode == 127
     assert "command not found" in result.stderr
-    assert [e["exit_code"] for e in audit_records("exit")] == [127]
+    assert [e["exit_code"] for e in broker.audit_records("exit")] == [127]
 
 
 def test_help_documents_every_exit_code(run_cli) -> None:  # type: ignore[no-untyped-def]

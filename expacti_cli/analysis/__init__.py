@@ -55,11 +55,14 @@ def analyze(command: str | bytes, *, max_depth: int = 5) -> Analysis:
     source = ""
     walker: Walker | None = None
     try:
-        if isinstance(command, str) and len(command) > MAX_COMMAND_BYTES:
-            return _too_large(command, len(command.encode("utf-8", "surrogatepass")))
-        source, raw = _to_text(command)
-        if len(raw) > MAX_COMMAND_BYTES:
-            return _too_large(source, len(raw))
+        if isinstance(command, str) and len(command) <= MAX_COMMAND_BYTES // 4:
+            source = command  # at most 4 bytes a character: cannot be too large
+        else:
+            if isinstance(command, str) and len(command) > MAX_COMMAND_BYTES:
+                return _too_large(command, len(command.encode("utf-8", "surrogatepass")))
+            source, raw = _to_text(command)
+            if len(raw) > MAX_COMMAND_BYTES:
+                return _too_large(source, len(raw))
         walker = Walker(max_depth)
         binary = _BINARY.search(source)
         if binary is not None:

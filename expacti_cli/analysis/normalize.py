@@ -58,18 +58,24 @@ def split_flags(args: Sequence[str]) -> tuple[frozenset[str], frozenset[str], tu
     short: set[str] = set()
     long: set[str] = set()
     positionals: list[str] = []
-    it = iter(args)
-    for arg in it:
-        if len(arg) < 2 or arg[0] != "-":
+    for index, arg in enumerate(args):
+        if arg[:1] != "-" or len(arg) < 2:
             positionals.append(arg)
-        elif arg == "--":
-            positionals.extend(it)
-            break
-        elif arg[1] == "-":
-            long.add(arg[2:].split("=", 1)[0])
-        else:
+        elif arg[1] != "-":
             short.update(arg[1:])
-    return frozenset(short), frozenset(long), tuple(positionals)
+        elif arg == "--":
+            positionals.extend(args[index + 1 :])
+            break
+        else:
+            long.add(arg[2:].split("=", 1)[0])
+    return (
+        frozenset(short) if short else _EMPTY,
+        frozenset(long) if long else _EMPTY,
+        tuple(positionals),
+    )
+
+
+_EMPTY: frozenset[str] = frozenset()
 
 
 # Options placed before a tool's subcommand that take a separate value: skipping them is what
@@ -215,6 +221,7 @@ _GLOBAL_VALUE_OPTIONS: dict[str, frozenset[str]] = {
 _ALIASES = {"yum": "yum", "dnf": "dnf", "fly": "flyctl"}
 
 
+@lru_cache(maxsize=4096)
 def has_subcommand(program: str) -> bool:
     """Whether a program is a multi-command tool whose first positional is a subcommand."""
     family = program_family(program)

@@ -16,7 +16,7 @@ _TOKEN = re.compile(
     (?P<ws>\s+)
     |(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
     |(?P<str>'(?:[^'\\]|''|\\.)*(?:'|\Z)|"(?:[^"]|"")*(?:"|\Z)|`[^`]*(?:`|\Z))
-    |(?P<dollar>\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)\$|\Z))
+    |(?P<dollar>\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z))
     |(?P<word>[A-Za-z_][\w$]*(?:\.[A-Za-z_"`][\w$"`]*)*|\d+(?:\.\d+)?)
     |(?P<semi>;)
     |(?P<other>.)
@@ -118,8 +118,57 @@ class _Stmt:
         self.end = -1
 
 
+_META_LINE = re.compile(r"(?m)^[ \t\r]*[\\.][A-Za-z]")
+# The same tokens with the blanks before each one folded in: half the matches to loop over.
+_SPACED_TOKEN = re.compile(
+    r"""
+    \s*+(?:
+    (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+    |(?P<str>'(?:[^'\\]|''|\\.)*(?:'|\Z)|"(?:[^"]|"")*(?:"|\Z)|`[^`]*(?:`|\Z))
+    |(?P<dollar>\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z))
+    |(?P<word>[A-Za-z_][\w$]*(?:\.[A-Za-z_"`][\w$"`]*)*|\d+(?:\.\d+)?)
+    |(?P<semi>;)
+    |(?P<other>\S))
+    """,
+    re.S | re.X,
+)
+
+
 def split_statements(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(statement text, tokens) for each statement; meta-commands give one token `\\x`."""
+    if _META_LINE.search(text) is None:
+        return _split_plain(text)
+    return _split_with_meta(text)
+
+
+def _split_plain(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """split_statements for text without psql/sqlite meta-commands (the usual case)."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    tokens: list[tuple[str, str]] = []
+    start = end = -1
+    for m in _SPACED_TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "tag":
+            kind = "dollar"
+        if kind is None or kind == "comment":
+            continue
+        if kind == "semi":
+            if tokens:
+                out.append((text[start:end].strip(), tokens))
+                tokens = []
+                start = -1
+            continue
+        token_start = m.start(kind)
+        if start < 0:
+            start = token_start
+        end = m.end()
+        tokens.append((kind, text[token_start:end]))
+    if tokens:
+        out.append((text[start:end].strip(), tokens))
+    return out
+
+
+def _split_with_meta(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     out: list[tuple[str, list[tuple[str, str]]]] = []
     cur = _Stmt()
     pos, n = 0, len(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 
 from tree_sitter import Node
 
@@ -41,6 +41,7 @@ from expacti_cli.analysis.invocations import (
 )
 from expacti_cli.analysis.model import Redirect, SimpleCommand, SqlKind, SqlStatement
 from expacti_cli.analysis.normalize import (
+    has_subcommand,
     program_family,
     program_name,
     split_flags,
@@ -48,8 +49,14 @@ from expacti_cli.analysis.normalize import (
 )
 from expacti_cli.analysis.parser import describe_error, node_text, parse
 from expacti_cli.analysis.sql import classify_sql
-from expacti_cli.analysis.words import SUBSTITUTIONS, Word, evaluate, find_substitutions
-from expacti_cli.analysis.wrappers import look_through
+from expacti_cli.analysis.words import (
+    SUBSTITUTIONS,
+    Word,
+    evaluate,
+    find_substitutions,
+    unescape_unquoted,
+)
+from expacti_cli.analysis.wrappers import WRAPPERS, look_through
 
 # Nodes that hold statements in sequence; redirects on them apply to every command inside.
 _SEQUENCES = frozenset(
@@ -100,22 +107,35 @@ _OBFUSCATION_MARKERS = (
     "marshal.loads",
     "pack(",
 )
-# Commands made only of these words never need the parser: no operators, expansions, globs,
-# braces, comments, escapes or newlines; quotes hold no `$`, backtick, backslash or `!`.
-_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~-]|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
-_PLAIN_COMMAND = rf"[ \t]*+{_PLAIN_PIECE}(?:[ \t]++{_PLAIN_PIECE})*+[ \t]*+"
+# Commands made only of these words never need the parser: no expansions, comments or
+# newlines; quotes hold no `$`, backtick, backslash or `!`; a backslash escapes one character.
+# Globs and braces stay as written, as the parser path leaves them.
+_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~*?{}-]|\\[^\n]|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
+# simple redirects (`> f`, `2>/dev/null`, `2>&1`, `&> log`, `< in`), not here-docs
+_PLAIN_REDIRECT = r"[0-9]*+(?:>>|>\||>&|>|<)|&>>|&>"
+_PLAIN_ITEM = rf"(?:(?:{_PLAIN_REDIRECT})[ \t]*+{_PLAIN_PIECE}|{_PLAIN_PIECE})"
+_PLAIN_COMMAND = (
+    rf"[ \t]*+{_PLAIN_ITEM}"
+    rf"(?:[ \t]++{_PLAIN_ITEM}|[ \t]*+(?:{_PLAIN_REDIRECT})[ \t]*+{_PLAIN_PIECE})*+[ \t]*+"
+)
 _PLAIN_LINE = re.compile(rf"{_PLAIN_COMMAND}(?:(?:&&|\|\||;|\|){_PLAIN_COMMAND})*;?[ \t]*")
-_PLAIN_TOKEN = re.compile(rf"{_PLAIN_PIECE}|&&|\|\||;|\|")
+_PLAIN_TOKEN = re.compile(rf"{_PLAIN_REDIRECT}|{_PLAIN_PIECE}|&&|\|\||;|\|")
+_PLAIN_SPECIAL = re.compile(r"[;|&<>]")
 _PLAIN_OPERATORS = frozenset({"&&", "||", ";", "|"})
-_PLAIN_QUOTES = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
+_PLAIN_QUOTES = re.compile(r""""([^"]*)"|'([^']*)'|\\(.)|([^"'\\]+)""")
+
+
+def _plain_head(token: str) -> bool:
+    """A first word the fast path may take: no keyword, assignment or brace group."""
+    return token not in _RESERVED and "=" not in token and token[0] not in "{}"
 
 
 def _unquote_plain(token: str) -> list[str]:
-    return [a or b or c for a, b, c in _PLAIN_QUOTES.findall(token)]
+    return [a or b or c or d for a, b, c, d in _PLAIN_QUOTES.findall(token)]
 
 
 _RESERVED = frozenset(
-    "if then else elif fi case esac for select while until do done in function time coproc "
+    "if then else elif fi case esac for select while until do done in function coproc "
     "! { } [[ ]] [".split()
 )
 
@@ -148,10 +168,25 @@ _KINDS: dict[str, str] = {
 _SUB_LABELS = {"$(": "$()", "`": "``", "<(": "<()", ">(": ">()"}
 
 
+def _field_defaults() -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in fields(SimpleCommand):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+        else:
+            out[f.name] = ""
+    return out
+
+
+_DEFAULTS = _field_defaults()
+
+
 class Scope:
     """Where nested parts are found: depth, owning top-level part, how they were reached."""
 
-    __slots__ = ("depth", "top", "via", "remote_host", "container")
+    __slots__ = ("depth", "top", "via", "remote_host", "container", "defaults")
 
     def __init__(
         self,
@@ -166,6 +201,18 @@ class Scope:
         self.via = via
         self.remote_host = remote_host
         self.container = container
+        # a part's starting fields in this scope, copied in one go by _Part
+        self.defaults: dict[str, object] = {
+            **_DEFAULTS,
+            "words": (),
+            "argv": (),
+            "program": "",
+            "depth": depth,
+            "top": top,
+            "via": via,
+            "remote_host": remote_host,
+            "container": container,
+        }
 
     def child(self, top: int, label: str, remote_host: str = "", container: str = "") -> Scope:
         return Scope(
@@ -183,7 +230,7 @@ ROOT_SCOPE = Scope()
 class _RedirInfo:
     """A parsed redirect plus what it feeds the command (here-doc / here-string body)."""
 
-    __slots__ = ("redirect", "header", "stdin", "subs", "trailing", "args")
+    __slots__ = ("redirect", "header", "stdin", "subs", "trailing", "args", "start", "end")
 
     def __init__(
         self,
@@ -201,20 +248,36 @@ class _RedirInfo:
         self.trailing: list[tuple[str, str, Node]] = []
         # ... and the words after a redirect target (`rm > log -rf /`): arguments of the command
         self.args: list[Word] = []
+        self.start = -1  # byte offsets of a file redirect (see Walker._command)
+        self.end = -1
 
 
 class _Plain:
     """A command of plain words found by the fast path (see Walker.run_plain)."""
 
-    __slots__ = ("tokens", "text")
+    __slots__ = ("tokens", "text", "redirects")
 
-    def __init__(self, tokens: list[str], text: str) -> None:
+    def __init__(
+        self, tokens: list[str], text: str, redirects: list[tuple[str, str]] | None = None
+    ) -> None:
         self.tokens = tokens
         self.text = text
+        self.redirects = redirects  # (operator as written, target token)
+
+    def redirect_infos(self) -> list[_RedirInfo]:
+        infos: list[_RedirInfo] = []
+        for written, target_token in self.redirects or ():
+            digits = len(written) - len(written.lstrip("0123456789"))
+            fd = int(written[:digits]) if digits else None
+            op = written[digits:]
+            target = "".join(_unquote_plain(target_token))
+            redirect = Redirect(op, target, fd, _is_write(op, target, False), False)
+            infos.append(_RedirInfo(redirect, f"{written}{target_token}"))
+        return infos
 
     def words(self) -> list[Word]:
         return [
-            Word("".join(_unquote_plain(t))) if "'" in t or '"' in t else Word(t)
+            Word("".join(_unquote_plain(t))) if "'" in t or '"' in t or "\\" in t else Word(t)
             for t in self.tokens
         ]
 
@@ -229,21 +292,6 @@ class _Pipe:
         self.length = length
         self.stdin = stdin  # literal text piped in, None when unknown
         self.decoded = decoded  # kind of decoding that produced stdin ("" if none)
-
-
-def _field_defaults() -> dict[str, object]:
-    out: dict[str, object] = {}
-    for f in fields(SimpleCommand):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            out[f.name] = f.default_factory()
-        else:
-            out[f.name] = ""
-    return out
-
-
-_DEFAULTS = _field_defaults()
 
 
 class _Part:
@@ -288,22 +336,35 @@ class _Part:
 
     def __init__(self, text: str, scope: Scope) -> None:
         d = self.__dict__
-        d.update(_DEFAULTS)
+        d.update(scope.defaults)
         d["text"] = text
-        d["words"] = ()
-        d["argv"] = ()
-        d["program"] = ""
-        d["depth"] = scope.depth
-        d["top"] = scope.top
-        d["via"] = scope.via
-        d["remote_host"] = scope.remote_host
-        d["container"] = scope.container
         self.feeds_code = False  # a shell/interpreter reading its code from the pipe
 
     def freeze(self) -> SimpleCommand:
         frozen = object.__new__(SimpleCommand)
         frozen.__dict__.update(self.__dict__)
         return frozen
+
+
+def _split_rightmost(node: Node) -> tuple[list[tuple[Node, str]], Node]:
+    """A list's statements before its last one (each with the operator after it), and the
+    last one."""
+    items: list[Node | str] = []
+
+    def flatten(list_node: Node) -> None:
+        for child in list_node.children:
+            if not child.is_named:
+                if child.type in _OPERATORS:
+                    items.append(child.type)
+            elif child.type == "list":
+                flatten(child)
+            elif child.type != "comment":
+                items.append(child)
+
+    flatten(node)
+    statements = [i for i in items if not isinstance(i, str)]
+    operators = [i for i in items if isinstance(i, str)]
+    return list(zip(statements[:-1], operators, strict=False)), statements[-1]
 
 
 def _split_leftmost(node: Node) -> tuple[Node | None, list[tuple[str, Node]]]:
@@ -385,6 +446,10 @@ class Walker:
         if root.has_error and strict:
             self.unparsed = True
             self.problems.append(describe_error(root, source, what))
+        elif root.start_byte and source[: root.start_byte].strip() and strict:
+            # tree-sitter-bash drops a lone leading `-` (`- 2>f`): bash would run it
+            self.unparsed = True
+            self.problems.append(f"syntax error in {what}: the parser skipped text at column 1")
         return self._walk(root, scope, [], [], None)
 
     def run_plain(self, source: str, scope: Scope = ROOT_SCOPE) -> bool:
@@ -397,55 +462,65 @@ class Walker:
         common case, this avoids tree-sitter-bash's cost on pipelines (its parse of
         `a | b | c` takes ~20 times that of `a | b`).
         """
-        if _PLAIN_LINE.fullmatch(source) is None:
-            return False
-        if ";" not in source and "|" not in source and "&" not in source:
-            # one command (the usual case): no operator can hide in it
-            tokens = _PLAIN_TOKEN.findall(source)
-            if tokens[0] in _RESERVED or "=" in tokens[0]:
+        if _PLAIN_LINE.fullmatch(source) is None or "|&" in source:
+            return False  # `|&` (stderr too) is one operator to bash
+        if _PLAIN_SPECIAL.search(source) is None:
+            # one command, no redirect (the usual case)
+            found: list[str] = _PLAIN_TOKEN.findall(source)
+            if not _plain_head(found[0]):
                 return False
-            command = _Plain(tokens, source.strip(" \t"))
-            self._emit(command.words(), [], [], command.text, scope, None, [])
+            self._emit_plain(_Plain(found, source.strip(" \t")), scope)
             return True
-        # commands as (words, text), grouped into pipelines, with the operators in order
+        # commands grouped into pipelines, with the operators in order
         pipelines: list[list[_Plain]] = [[]]
         operators: list[str] = []
         tokens: list[str] = []
+        redirects: list[tuple[str, str]] = []
+        pending = ""
         start = end = -1
         for m in _PLAIN_TOKEN.finditer(source):
             token = m.group()
+            if pending:
+                if token == "-" and pending[-1] == "&":
+                    return False  # `3>&-` closes a descriptor: one token to the parser
+                redirects.append((pending, token))
+                pending = ""
+                end = m.end()
+                continue
             if token in _PLAIN_OPERATORS:
                 if not tokens:
                     return False
-                pipelines[-1].append(_Plain(tokens, source[start:end]))
+                pipelines[-1].append(_Plain(tokens, source[start:end], redirects))
                 operators.append(token)
                 if token != "|":
                     pipelines.append([])
                 tokens = []
+                redirects = []
                 start = -1
                 continue
             if start < 0:
                 start = m.start()
             end = m.end()
-            tokens.append(token)
+            if token[-1] in "<>&|":  # a redirect operator: its target is the next token
+                pending = token
+            else:
+                tokens.append(token)
         if tokens:
-            pipelines[-1].append(_Plain(tokens, source[start:end]))
-        elif operators[-1:] != [";"]:
+            pipelines[-1].append(_Plain(tokens, source[start:end], redirects))
+        elif redirects or operators[-1:] != [";"]:
             return False
         if not pipelines[-1]:
             pipelines.pop()
         for pipeline in pipelines:
             for command in pipeline:
-                first = command.tokens[0]
-                if first in _RESERVED or "=" in first:
+                if not _plain_head(command.tokens[0]):
                     return False
         # operators go in the order the parser path records them: a pipeline's `|` first,
         # then what its commands nest, then the operator after it
         after = iter([op for op in operators if op != "|"])
         for pipeline in pipelines:
             if len(pipeline) == 1:
-                command = pipeline[0]
-                self._emit(command.words(), [], [], command.text, scope, None, [])
+                self._emit_plain(pipeline[0], scope)
             else:
                 self.operators.extend("|" * (len(pipeline) - 1))
                 self._pipeline([(command, []) for command in pipeline], scope, [], [])
@@ -496,7 +571,7 @@ class Walker:
         if t == "pipeline":
             elements: list[tuple[Node | None, list[_RedirInfo]]] = []
             after: list[tuple[str, Node]] = []
-            self._flatten_into(node, elements, after)
+            self._flatten_pipeline(node, scope, extra, elements, after)
             if not after:
                 return self._pipeline(elements, scope, extra, tail)
             self._pipeline(elements, scope, extra, [])
@@ -536,9 +611,14 @@ class Walker:
         out: str | None = None
         prev_range: tuple[int, int] | None = None
         prev_end = -1
+        token_end = -1
         separated = True
+        check_gaps = node.type in ("list", "program")
         for idx, child in enumerate(children):
             ct = child.type
+            if check_gaps and token_end >= 0 and child.start_byte > token_end:
+                self._check_gap(node, token_end, child)
+            token_end = child.end_byte
             if not child.is_named:
                 if ct in _OPERATORS:
                     separated = True
@@ -581,7 +661,7 @@ class Walker:
             ct = child.type
             if ct.endswith("_redirect"):
                 infos = self._redirect(child)
-                if prev_end >= 0 and body is not None and body.type == "command":
+                if prev_end >= 0 and body is not None:
                     self._recover_gap(node, prev_end, child, infos[0])
                 own.extend(infos)
                 prev_end = -1
@@ -591,7 +671,24 @@ class Walker:
         trailing = [t for r in own for t in r.trailing]
         if trailing and pipe is None:
             return self._heredoc_continuation(node, body, own, trailing, scope, extra, tail)
+        if body is not None and body.type == "command" and all(r.stdin is None for r in own):
+            # the statement as written (`ls>f`), here-docs excepted: their node holds the body
+            text = node_text(node)
+            if extra or tail:
+                text = " ".join([text, *(r.header for r in extra + tail)])
+            return self._command(body, scope, extra + tail + own, pipe, text)
         return self._walk_body(body, own, scope, extra, tail, pipe)
+
+    def _check_gap(self, node: Node, start: int, child: Node) -> None:
+        """Text between two statements that no node covers: tree-sitter skipped a word.
+
+        (tree-sitter-bash 0.25 drops a lone `-` before a redirect: `a && - 1>f` runs `-`.)
+        """
+        raw = node.text or b""
+        gap = raw[start - node.start_byte : child.start_byte - node.start_byte]
+        gap = gap.replace(b"\\\n", b"").strip()
+        if gap and not gap.startswith(b"#"):
+            self._syntax_problem(child, "text the parser skipped")
 
     def _recover_gap(self, node: Node, start: int, redirect: Node, info: _RedirInfo) -> None:
         """Words tree-sitter dropped between a command and its redirect.
@@ -619,11 +716,11 @@ class Walker:
         pipe: _Pipe | None,
     ) -> str | None:
         if body is None:
-            # `> file` alone still truncates the file: keep it as a part with no program.
-            part = _Part(" ".join(r.header for r in own), scope)
-            part.redirects = tuple(r.redirect for r in own)
-            self._append(part, scope)
-            return None
+            # `> file` alone still truncates the file: keep it as a part with no program
+            # (or with the words tree-sitter filed under the redirect: `2>f ls`).
+            words = [w for r in own for w in r.args]
+            text = " ".join(r.header for r in own)
+            return self._emit(words, [], own, text, scope, pipe, [])
         if body.type in ("list", "pipeline"):
             # tree-sitter puts `a && b > f` as (a && b) > f; bash applies `> f` to b only.
             return self._walk(body, scope, extra, own + tail, pipe)
@@ -657,11 +754,82 @@ class Walker:
         self._pipeline(elements, scope, extra, [])
         return self._walk_after(after, scope, extra, tail)
 
+    def _flatten_pipeline(
+        self,
+        node: Node,
+        scope: Scope,
+        extra: list[_RedirInfo],
+        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        after: list[tuple[str, Node]],
+    ) -> None:
+        skip = self._pipeline_head(node, scope, extra, elements, after)
+        self._flatten_into(node, elements, after, skip, scope, extra)
+
+    def _pipeline_head(
+        self,
+        node: Node,
+        scope: Scope,
+        extra: list[_RedirInfo],
+        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        after: list[tuple[str, Node]],
+    ) -> int:
+        """Undo tree-sitter's `(a && b) | c` for bash's `a && (b | c)`.
+
+        When a pipeline starts with a list (possibly redirected: `a && b > o | c`), all but its
+        last statement run before the pipeline: walk them now, put the last statement (with
+        the redirects) at the head of `elements`, and return how many children to skip.
+        """
+        children = node.children
+        for idx, head in enumerate(children):  # noqa: B007 - idx is used after the loop
+            if head.is_named and head.type != "comment":
+                break
+        else:
+            return 0
+        body = head
+        redirects: list[_RedirInfo] = []
+        if head.type == "redirected_statement":
+            inner = head.child_by_field_name("body")
+            if inner is None or inner.type not in ("list", "pipeline"):
+                return 0
+            body = inner
+            for child in head.children:
+                if child.type.endswith("_redirect"):
+                    redirects.extend(self._redirect(child))
+            if inner.type == "pipeline":
+                # `(a | b) > o | c`: the redirect belongs to b, the pipeline goes on with c
+                self._flatten_pipeline(inner, scope, extra, elements, after)
+                if elements:
+                    last_node, last_own = elements[-1]
+                    elements[-1] = (last_node, last_own + redirects)
+                return idx + 1
+        if body.type != "list":
+            return 0
+        before, last = _split_rightmost(body)
+        for stmt, op in before:
+            start = len(self.parts)
+            self._walk(stmt, scope, extra, [], None)
+            self.operators.append(op)
+            if op == "&":
+                for part in self.parts[start:]:
+                    if part.depth == scope.depth:
+                        part.background = True
+        if last.type == "pipeline":
+            self._flatten_pipeline(last, scope, extra, elements, after)
+            if redirects and elements:
+                tail_node, tail_own = elements[-1]
+                elements[-1] = (tail_node, tail_own + redirects)
+        else:
+            elements.append((last, redirects))
+        return idx + 1
+
     def _flatten_into(
         self,
         node: Node,
         elements: list[tuple[Node | None, list[_RedirInfo]]],
         after: list[tuple[str, Node]],
+        skip: int = 0,
+        scope: Scope | None = None,
+        extra: list[_RedirInfo] | None = None,
     ) -> None:
         """Collect a pipeline's elements.
 
@@ -671,6 +839,8 @@ class Walker:
         `| psql && rm x` that tree-sitter hangs under a here-doc.
         """
         for idx, child in enumerate(node.children):
+            if idx < skip:
+                continue
             ct = child.type
             if not child.is_named:
                 # a leading `|` only occurs under a here-doc, where it was recorded already
@@ -680,7 +850,10 @@ class Walker:
             if ct == "comment":
                 continue
             if ct == "pipeline":
-                self._flatten_into(child, elements, after)
+                if scope is not None:
+                    self._flatten_pipeline(child, scope, extra or [], elements, after)
+                else:
+                    self._flatten_into(child, elements, after)
             elif ct == "list":
                 lead, rest = _split_leftmost(child)
                 if lead is None:
@@ -732,7 +905,9 @@ class Walker:
             start = len(self.parts)
             el_tail = tail if i == n - 1 else []
             if isinstance(element, _Plain):
-                out = self._emit(element.words(), [], [], element.text, scope, pipe, [])
+                out = self._emit(
+                    element.words(), [], element.redirect_infos(), element.text, scope, pipe, []
+                )
             elif element is not None and element.type == "redirected_statement" and not own:
                 out = self._redirected(element, scope, extra, el_tail, pipe)
             else:
@@ -800,7 +975,11 @@ class Walker:
             ct = child.type
             if ct == "file_descriptor":
                 text = node_text(child)
-                fd = int(text) if text.isdigit() else None
+                if text.isdigit():
+                    fd = int(text)
+                else:
+                    # tree-sitter takes the word before `>` for a descriptor (`head -n2>f`)
+                    args.append(Word(unescape_unquoted(text)))
             elif not child.is_named:
                 op = ct
                 op_end = child.end_byte
@@ -825,6 +1004,8 @@ class Walker:
         redirect = Redirect(op, value, fd, is_write, dynamic)
         info = _RedirInfo(redirect, node_text(node), subs=target.subs if target else None)
         info.args = args
+        info.start = node.start_byte
+        info.end = node.end_byte
         return [info]
 
     def _heredoc(self, node: Node) -> list[_RedirInfo]:
@@ -870,8 +1051,14 @@ class Walker:
     # --- simple commands ----------------------------------------------------------------
 
     def _command(
-        self, node: Node, scope: Scope, redirs: list[_RedirInfo], pipe: _Pipe | None
+        self,
+        node: Node,
+        scope: Scope,
+        redirs: list[_RedirInfo],
+        pipe: _Pipe | None,
+        text: str | None = None,
     ) -> str | None:
+        """One simple command; `text` is its source when the caller knows it better."""
         env: list[tuple[str, str]] = []
         env_subs: list[Node] = []
         words: list[Word] = []
@@ -899,13 +1086,20 @@ class Walker:
                 first_type = inner.type
                 words.append(evaluate(inner))
             elif ct.endswith("_redirect"):
-                own.extend(self._redirect(child))
+                for info in self._redirect(child):
+                    # words tree-sitter filed under a redirect, in their place (`2>f ls`)
+                    words.extend(info.args)
+                    info.args = []
+                    own.append(info)
             elif ct in _STATEMENTS:
                 # `sudo (rm x)`: tree-sitter accepts it, bash does not; keep what it runs
                 self._syntax_problem(child, f"unexpected {ct.replace('_', ' ')} in a command")
                 stray.append(child)
-            elif child.is_named and ct != "comment":
-                words.append(evaluate(child))
+            elif child.is_named:
+                if ct != "comment":
+                    words.append(evaluate(child))
+            elif ct in ("=~", "==", "="):
+                words.append(Word(ct, node=child))  # `a =~ b`: tree-sitter's operator token
         if first_type == "word" and words[0].value in _MISPLACED_KEYWORDS:
             # `ls; fi`: tree-sitter reads a stray keyword as a command name, bash refuses
             self._syntax_problem(node, f"unexpected {words[0].value!r}")
@@ -913,17 +1107,35 @@ class Walker:
             if "\n" in w.value and w.node is not None and _glued_newline(w.node):
                 # `$` + newline + `rm`: tree-sitter glues what bash keeps as two commands
                 self._syntax_problem(w.node, "newline inside a word")
-        text = node_text(node)
         all_redirs = own + redirs if redirs else own
+        if words and words[-1].value == "0" and words[-1].node is not None:
+            self._descriptor_zero(words, all_redirs)
         for r in all_redirs:
             if r.args:
                 words.extend(r.args)
-        if redirs:
-            text = " ".join([text, *(r.header for r in redirs)])
+        if text is None:
+            text = node_text(node)
+            prev_end = node.end_byte
+            for r in redirs:
+                # as written: `a && b>f` keeps `b>f` together
+                text += r.header if r.start == prev_end else " " + r.header
+                prev_end = r.end
         out = self._emit(words, env, all_redirs, text, scope, pipe, env_subs)
         for child in stray:
             self._walk(child, scope, [], [], None)
         return out
+
+    @staticmethod
+    def _descriptor_zero(words: list[Word], redirs: list[_RedirInfo]) -> None:
+        """`cmd 0>f`: tree-sitter reads `0` as an argument, bash as the redirect's descriptor."""
+        node = words[-1].node
+        if node is None or node.type != "number":
+            return
+        for r in redirs:
+            if r.start == node.end_byte and r.redirect.fd is None and r.redirect.op[0] != "&":
+                words.pop()
+                r.redirect = replace(r.redirect, fd=0)
+                return
 
     def _assignment_pair(self, node: Node) -> tuple[str, Word]:
         name = ""
@@ -1027,6 +1239,40 @@ class Walker:
         self.parts.append(part)
         return index
 
+    def _emit_plain(self, command: _Plain, scope: Scope) -> None:
+        """_emit for a plain command outside a pipeline, skipping Word objects when it can.
+
+        Most commands (`git status`, `npm test`) wrap nothing, nest nothing and print nothing
+        a later part reads: for those the part is filled straight from the tokens.
+        """
+        tokens, text = command.tokens, command.text
+        if command.redirects:
+            self._emit(command.words(), [], command.redirect_infos(), text, scope, None, [])
+            return
+        if "'" in text or '"' in text or "\\" in text:
+            values = [
+                "".join(_unquote_plain(t)) if "'" in t or '"' in t or "\\" in t else t
+                for t in tokens
+            ]
+        else:
+            values = tokens
+        program = program_name(values[0])
+        if program in WRAPPERS or program in _KINDS or program_family(program) in _KINDS:
+            self._emit([Word(v) for v in values], [], [], text, scope, None, [])
+            return
+        part = _Part(text, scope)
+        d = part.__dict__
+        argv = tuple(values)
+        d["words"] = argv
+        d["argv"] = argv
+        d["program"] = program
+        if len(argv) > 1:
+            args = argv[1:]
+            d["short_flags"], d["long_flags"], d["positionals"] = split_flags(args)
+            if has_subcommand(program):
+                d["subcommand"] = subcommand(program, args)
+        self._append(part, scope)
+
     def _emit(
         self,
         words: list[Word],
@@ -1040,36 +1286,42 @@ class Walker:
         """Build one part from its words, then walk what is nested in it."""
         part = _Part(text, scope)
         d = part.__dict__
-        values = [w.value for w in words]
-        d["words"] = (*(f"{k}={v}" for k, v in env), *values) if env else tuple(values)
-        if redirs:
-            d["redirects"] = tuple(r.redirect for r in redirs)
-        subs: list[Node] = list(env_subs)
+        values: list[str] = []
+        subs: list[Node] = list(env_subs) if env_subs else []
         for w in words:
+            values.append(w.value)
             if w.subs:
                 subs.extend(w.subs)
-        for r in redirs:
-            if r.subs:
-                subs.extend(r.subs)
+        d["words"] = (*(f"{k}={v}" for k, v in env), *values) if env else tuple(values)
+        if redirs:
+            d["redirects"] = tuple([r.redirect for r in redirs])
+            for r in redirs:
+                if r.subs:
+                    subs.extend(r.subs)
         argv: list[Word] = words
         if words:
-            inner_words, start, wrappers, wrapper_env = look_through(words)
-            if wrappers:
-                argv = inner_words[start:]
-                d["wrappers"] = tuple(wrappers)
-            if wrapper_env or env:
-                d["env"] = (*env, *wrapper_env)
-        d["has_substitution"] = bool(subs)
+            head_name = program_name(values[0])
+            if head_name in WRAPPERS and not words[0].dynamic:
+                inner_words, start, wrappers, wrapper_env = look_through(words)
+                if wrappers:
+                    argv = inner_words[start:]
+                    d["wrappers"] = tuple(wrappers)
+                if wrapper_env:
+                    env = [*env, *wrapper_env]
+            if env:
+                d["env"] = tuple(env)
+        if subs:
+            d["has_substitution"] = True
         program = ""
         if argv:
             head = argv[0]
-            argv_values = tuple(w.value for w in argv) if argv is not words else tuple(values)
+            argv_values = tuple([w.value for w in argv]) if argv is not words else tuple(values)
             d["argv"] = argv_values
             if head.dynamic:
                 program = head.value
                 d["dynamic_program"] = True
             else:
-                program = program_name(head.value)
+                program = head_name if argv is words else program_name(head.value)
                 if head.ansi:
                     d["obfuscated"] = True
                     self._note(preview("$'...' program name", head.value))
@@ -1077,7 +1329,8 @@ class Walker:
             if len(argv_values) > 1:
                 args = argv_values[1:]
                 d["short_flags"], d["long_flags"], d["positionals"] = split_flags(args)
-                d["subcommand"] = subcommand(program, args)
+                if has_subcommand(program):
+                    d["subcommand"] = subcommand(program, args)
                 for w in argv:
                     if w.dynamic and w is not head:
                         d["dynamic_args"] = True

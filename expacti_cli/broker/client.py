@@ -18,6 +18,7 @@ from typing import Any
 from expacti_cli.broker import protocol, sockets
 from expacti_cli.errors import ExpactiError
 
+EVENTS = frozenset({"pending", "resolved"})  # sent to subscribers at any time
 START_TIMEOUT = 10.0  # seconds to wait for a freshly started broker to listen
 
 
@@ -39,6 +40,8 @@ class Connection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = b""
+        # Events a subscribed connection received while `call` waited for its reply.
+        self._events: list[dict[str, Any]] = []
 
     def __enter__(self) -> Connection:
         return self
@@ -59,6 +62,8 @@ class Connection:
         """The next message; None when the broker closed the connection.
 
         Raises TimeoutError when `timeout` passes first."""
+        if self._events:
+            return self._events.pop(0)
         deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._buffer:
             if deadline is not None:
@@ -87,7 +92,13 @@ class Connection:
     def call(self, message: dict[str, Any], timeout: float | None = 30.0) -> dict[str, Any]:
         """Send one request and return its answer (raises BrokerRefused on an error reply)."""
         self.send(message)
-        answer = self.receive(timeout)
+        held = self._events
+        self._events = []
+        try:
+            while (answer := self.receive(timeout)) is not None and answer.get("op") in EVENTS:
+                held.append(answer)
+        finally:
+            self._events = held + self._events
         if answer is None:
             raise BrokerUnavailable("the broker closed the connection without answering")
         if answer.get("op") == "error":
@@ -100,12 +111,12 @@ class Connection:
             yield message
 
 
-def start_broker() -> None:
-    """Start a detached broker (it exits at once if another one wins the lock)."""
+def start_broker() -> subprocess.Popen[bytes]:
+    """Start a detached broker (it exits 0 at once if another one holds the lock)."""
     directory = sockets.runtime_dir()
     log = os.open(directory / sockets.LOG_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "expacti_cli.broker"],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -128,18 +139,21 @@ def connect(autostart: bool = True, timeout: float = START_TIMEOUT) -> Connectio
     except OSError as exc:
         if not autostart:
             raise BrokerUnavailable(f"no broker is running ({path}: {exc.strerror})") from None
-    start_broker()
+    started = start_broker()
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
         try:
             return Connection(sockets.connect_unix(path))
         except OSError as exc:
-            if time.monotonic() > deadline:
-                raise BrokerUnavailable(
-                    f"the broker did not start within {timeout:g} s ({exc.strerror}); "
-                    f"see {sockets.log_path()}"
-                ) from None
+            failed = started.poll() not in (None, 0)  # 0: another broker won the lock
+            if failed or time.monotonic() > deadline:
+                why = (
+                    f"exited with status {started.returncode}"
+                    if failed
+                    else f"did not start within {timeout:g} s ({exc.strerror})"
+                )
+                raise BrokerUnavailable(f"the broker {why}; see {sockets.log_path()}") from None
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
 
@@ -151,10 +165,16 @@ def call(op: str, *, autostart: bool = False, **fields: Any) -> dict[str, Any]:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting to be reaped counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")

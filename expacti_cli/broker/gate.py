@@ -31,6 +31,7 @@ class Evaluation:
     rule_ids: tuple[str, ...]
     approval_timeout: int
     on_timeout: str
+    anomalies: tuple[str, ...] = ()
 
 
 def min_timeout() -> int:
@@ -101,6 +102,7 @@ def _evaluate(command: str, cwd: str) -> Evaluation:
         rule_ids=decision.rule_ids,
         approval_timeout=cfg.approval_timeout,
         on_timeout=cfg.on_timeout,
+        anomalies=tuple(score.anomalies),
     )
 
 

@@ -105,6 +105,7 @@ class Pending:
             "level": ev.level,
             "summary": ev.summary,
             "reasons": list(ev.reasons),
+            "anomalies": list(ev.anomalies),
             "policy": ev.reason,
             "requested_at": self.requested_at.isoformat(),
             "expires_at": datetime.fromtimestamp(self.expires_at, UTC).isoformat(),
@@ -209,8 +210,14 @@ class Broker:
             }
         )
         self._broadcast(
-            {"op": "resolved", "id": p.id, "decision": decision, "allowed": allowed,
-             "reviewer": reviewer}
+            {
+                "op": "resolved",
+                "id": p.id,
+                "decision": decision,
+                "allowed": allowed,
+                "reviewer": reviewer,
+                "reason": reason,
+            }
         )
         return allowed, reason
 
@@ -229,14 +236,21 @@ class Broker:
             if approve
             else f"no decision within {p.ttl} s (on_timeout = deny)"
         )
-        self._resolve(p, "timed_out", allowed=approve, reason=reason,
-                      extra={"on_timeout": p.evaluation.on_timeout})
+        self._resolve(
+            p,
+            "timed_out",
+            allowed=approve,
+            reason=reason,
+            extra={"on_timeout": p.evaluation.on_timeout},
+        )
 
     # --- ops -------------------------------------------------------------------------------
 
     def submit(self, client: Client, msg: dict[str, Any]) -> None:
         command = protocol.text_field(msg, "command", required=True)
         cwd = protocol.text_field(msg, "cwd")
+        if "\0" in cwd:  # the hash joins command and cwd with a NUL: keep the pair unambiguous
+            raise ProtocolError("'cwd' must not contain a NUL character")
         ttl_value = msg.get("ttl")
         if ttl_value is not None and (
             isinstance(ttl_value, bool) or not isinstance(ttl_value, int | float)
@@ -266,8 +280,9 @@ class Broker:
             decision = "auto_approved_rule" if ev.via == "rule" else "auto_approved_threshold"
             rule_id = ev.rule_ids[0] if ev.rule_ids else None
             extra = {"rule_ids": list(ev.rule_ids)} if ev.rule_ids else {}
-            allowed, _ = self._resolve(p, decision, allowed=True, reason=ev.reason,
-                                       rule_id=rule_id, extra=extra)
+            allowed, _ = self._resolve(
+                p, decision, allowed=True, reason=ev.reason, rule_id=rule_id, extra=extra
+            )
             if allowed:
                 gate.record_rule_hits(ev.rule_ids)
             return
@@ -326,7 +341,9 @@ class Broker:
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise ProtocolError(f"id {wanted!r} is ambiguous: give more characters", "ambiguous")
+                raise ProtocolError(
+                    f"id {wanted!r} is ambiguous: give more characters", "ambiguous"
+                )
             done = [i for i in self.decided if i.startswith(wanted)]
             if len(done) == 1:
                 raise ProtocolError(
@@ -357,9 +374,14 @@ class Broker:
         note = protocol.text_field(msg, "note")
         reason = protocol.text_field(msg, "reason")
         if verdict == "deny":
-            self._resolve(p, "denied", allowed=False, reviewer=reviewer,
-                          reason=reason or f"denied by {reviewer}",
-                          extra={"note": note} if note else {})
+            self._resolve(
+                p,
+                "denied",
+                allowed=False,
+                reviewer=reviewer,
+                reason=reason or f"denied by {reviewer}",
+                extra={"note": note} if note else {},
+            )
             client.send({"op": "decided", "id": p.id, "decision": "denied"})
             return
         rule_id = None
@@ -367,11 +389,20 @@ class Broker:
         if whitelist:
             rule_id = self._add_rule(p, whitelist, reviewer, note)
         allowed, why = self._resolve(
-            p, "approved", allowed=True, reviewer=reviewer, rule_id=rule_id,
-            reason=note or f"approved by {reviewer}", extra={"note": note} if note else {},
+            p,
+            "approved",
+            allowed=True,
+            reviewer=reviewer,
+            rule_id=rule_id,
+            reason=note or f"approved by {reviewer}",
+            extra={"note": note} if note else {},
         )
-        reply: dict[str, Any] = {"op": "decided", "id": p.id, "decision": "approved",
-                                 "rule_id": rule_id}
+        reply: dict[str, Any] = {
+            "op": "decided",
+            "id": p.id,
+            "decision": "approved",
+            "rule_id": rule_id,
+        }
         if not allowed:
             reply.update(decision="denied", error=why)
         client.send(reply)
@@ -380,7 +411,13 @@ class Broker:
         """Save the allow rule of an approve-and-whitelist (audited first-class change)."""
         from dataclasses import replace
 
-        from expacti_cli.matching import Rule, RuleKind, RulePatternError, too_broad, validate_pattern
+        from expacti_cli.matching import (
+            Rule,
+            RuleKind,
+            RulePatternError,
+            too_broad,
+            validate_pattern,
+        )
         from expacti_cli.store.rules import RulesStore, rule_to_doc
 
         spec = spec if isinstance(spec, dict) else {}
@@ -390,8 +427,16 @@ class Broker:
             raise ProtocolError(f"unknown rule kind {spec.get('kind')!r}") from None
         pattern = str(spec.get("pattern") or p.command.strip())
         scope = str(spec.get("scope") or "")
-        rule = Rule(id="", pattern=pattern, kind=kind, scope=scope, note=note or p.context,
-                    creator=reviewer, created_at=_now(), source="approval")
+        rule = Rule(
+            id="",
+            pattern=pattern,
+            kind=kind,
+            scope=scope,
+            note=note or p.context,
+            creator=reviewer,
+            created_at=_now(),
+            source="approval",
+        )
         try:
             validate_pattern(kind, pattern)
             broad = too_broad(rule)
@@ -407,8 +452,14 @@ class Broker:
         if created:
             try:
                 self._audit().append(
-                    {"kind": "rule_added", "source": "approval", "reviewer": reviewer,
-                     "rule_id": stored.id, "rule": rule_to_doc(stored), "request_id": p.id}
+                    {
+                        "kind": "rule_added",
+                        "source": "approval",
+                        "reviewer": reviewer,
+                        "rule_id": stored.id,
+                        "rule": rule_to_doc(stored),
+                        "request_id": p.id,
+                    }
                 )
             except Exception as exc:  # noqa: BLE001 - an unaudited rule must not stay in force
                 with contextlib.suppress(Exception):
@@ -422,8 +473,9 @@ class Broker:
         if isinstance(code, bool) or not isinstance(code, int):
             raise ProtocolError("'exit_code' must be an integer")
         if self.running.get(request_id) is not client:
-            raise ProtocolError(f"no command {request_id!r} running for this connection",
-                                "unknown_id")
+            raise ProtocolError(
+                f"no command {request_id!r} running for this connection", "unknown_id"
+            )
         del self.running[request_id]
         try:
             self._audit().record_exit(request_id, code, session=msg.get("session") or None)
@@ -493,8 +545,9 @@ class Broker:
             self.clients.discard(client)
             self.last_active = time.monotonic()
             for p in [p for p in self.pending.values() if p.client is client]:
-                self._resolve(p, "withdrawn", allowed=False,
-                              reason="the requesting process disconnected")
+                self._resolve(
+                    p, "withdrawn", allowed=False, reason="the requesting process disconnected"
+                )
             for request_id in [i for i, c in self.running.items() if c is client]:
                 del self.running[request_id]
             with contextlib.suppress(Exception):
@@ -507,8 +560,13 @@ class Broker:
             except asyncio.IncompleteReadError:
                 return  # EOF (a partial last line is dropped: the client is gone)
             except asyncio.LimitOverrunError:
-                client.send({"op": "error", "code": "too_large",
-                             "error": f"message over {protocol.MAX_LINE_BYTES} bytes"})
+                client.send(
+                    {
+                        "op": "error",
+                        "code": "too_large",
+                        "error": f"message over {protocol.MAX_LINE_BYTES} bytes",
+                    }
+                )
                 with contextlib.suppress(Exception):
                     await client.writer.drain()
                 return  # the rest of that line cannot be told apart from the next message
@@ -519,6 +577,9 @@ class Broker:
                 self.dispatch(client, protocol.decode(line))
             except ProtocolError as exc:
                 client.send({"op": "error", "code": exc.code, "error": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - a bug in one request must not end the broker
+                _log(f"internal error: {type(exc).__name__}: {exc}")
+                client.send({"op": "error", "code": "internal", "error": f"internal error ({exc})"})
             try:
                 await client.writer.drain()
             except (ConnectionError, OSError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +49,15 @@ def _print_requests(requests: list[dict[str, Any]]) -> None:
         click.echo(f"    {details}")
 
 
+def _interactive_app() -> Callable[..., int] | None:
+    """The interactive reviewer, when its UI toolkit is installed."""
+    try:
+        from expacti_cli.ui.approve_app import run_approval_app
+    except ImportError:
+        return None
+    return run_approval_app
+
+
 def _reviewer() -> str:
     from expacti_cli.commands.whitelist import rule_creator
 
@@ -55,8 +66,9 @@ def _reviewer() -> str:
 
 def _decide(request_id: str, decision: str, **fields: Any) -> dict[str, Any]:
     try:
-        return client.call("decide", id=request_id, decision=decision, reviewer=_reviewer(),
-                           **fields)
+        return client.call(
+            "decide", id=request_id, decision=decision, reviewer=_reviewer(), **fields
+        )
     except client.BrokerUnavailable:
         raise ExpactiError("no broker is running, so nothing is pending") from None
     except client.BrokerRefused as exc:
@@ -95,21 +107,26 @@ def approve(
 
     The waiting `expacti exec` then runs the command, once. With --whitelist an exact allow
     rule is saved too, so the same command in any directory passes without asking next time.
-    Without REQUEST_ID it lists what is pending and exits 2 (the interactive reviewer is not
-    available yet).
+    Without REQUEST_ID, on a terminal, it opens the interactive reviewer (every pending
+    request, oldest first); otherwise it lists what is pending and exits 2.
 
     \b
     Examples:
+      expacti approve
       expacti approve 4023fa72
       expacti approve 4023 --whitelist --note "routine cleanup"
     """
     if not request_id:
+        if sys.stdin.isatty() and sys.stdout.isatty() and (app := _interactive_app()) is not None:
+            ctx.exit(app(client.connect, reviewer=_reviewer()))
         requests = _pending()
         if requests:
             _print_requests(requests)
         else:
             click.echo("no pending requests")
-        click.echo("give the id of a request: `expacti approve ID` (or `expacti deny ID`)", err=True)
+        click.echo(
+            "give the id of a request: `expacti approve ID` (or `expacti deny ID`)", err=True
+        )
         ctx.exit(int(ExitStatus.USAGE))
     fields: dict[str, Any] = {"note": note}
     if whitelist:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -129,22 +128,30 @@ def _run(argv: list[str]) -> int:
         click.echo(f"expacti: {_show(argv[0])}: {exc.strerror}", err=True)
         return int(ExitStatus.NOT_EXECUTED)
     # Like a shell: Ctrl-C goes to the foreground child (same process group); we wait for it.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # TERM and HUP sent to us alone are passed on, so the command does not outlive its gate.
+    def forward(signum: int, frame: object) -> None:
+        child.send_signal(signum)
+
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
+    }
     try:
         code = child.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 128 - code if code < 0 else code
 
 
 def _record_exit(conn: client.Connection, request_id: str, code: int, session: str) -> None:
-    """Tell the broker how the command ended; write it ourselves if the broker is gone."""
+    """Tell the broker how the command ended (it writes the record; we do not wait for the
+    fsync). If the broker is gone, write the record ourselves."""
     try:
-        answer = conn.call({"op": "exit", "id": request_id, "exit_code": code, "session": session},
-                           timeout=5.0)
-        if answer.get("op") == "ok":
-            return
-    except (ExpactiError, TimeoutError):
+        conn.send({"op": "exit", "id": request_id, "exit_code": code, "session": session})
+        return
+    except ExpactiError:
         pass
     try:
         from expacti_cli.store.audit import AuditLog
@@ -194,7 +201,7 @@ def exec_command(
     """
     say = Reporter(as_json)
     gated = gated_command(command)
-    session = os.environ.get("EXPACTI_SESSION", "").strip() or secrets.token_hex(4)
+    session = os.environ.get("EXPACTI_SESSION", "").strip() or os.urandom(4).hex()
     try:
         conn = client.connect()
     except client.BrokerUnavailable as exc:
@@ -216,19 +223,21 @@ def exec_command(
             raise NotRun(f"{exc}; nothing ran") from None
         answer = _wait_for_decision(conn, float(timeout or gate.MAX_TIMEOUT), say)
         decision = str(answer.get("decision"))
-        reason = _show(answer.get("reason"))
         if not answer.get("allowed"):
             what = "timed out" if decision == "timed_out" else "denied"
-            say.say("denied", f"expacti: {what}: {reason}", decision=answer)
+            say.say("denied", f"expacti: {what}: {_show(answer.get('reason'))}", decision=answer)
             ctx.exit(int(ExitStatus.NOT_EXECUTED))
         if answer.get("command_hash") != protocol.command_hash(gated.text, gated.cwd):
             raise NotRun("the broker approved a different command or directory; nothing ran")
         if decision == "approved":
             waited = (answer.get("waited_ms") or 0) / 1000
-            say.say("approved", f"✓ approved by {_show(answer.get('reviewer'))} after {waited:.1f} s",
-                    decision=answer)
+            say.say(
+                "approved",
+                f"✓ approved by {_show(answer.get('reviewer'))} after {waited:.1f} s",
+                decision=answer,
+            )
         elif decision == "timed_out":
-            say.say("approved", f"expacti: warning: {reason}", decision=answer)
+            say.say("approved", f"expacti: warning: {_show(answer.get('reason'))}", decision=answer)
         else:
             say.say("approved", "", decision=answer)
         sys.stderr.flush()

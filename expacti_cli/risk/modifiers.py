@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from expacti_cli.analysis.model import SimpleCommand, SqlKind
 from expacti_cli.risk.categories import build_test, network
@@ -21,8 +22,9 @@ from expacti_cli.risk.categories.base import Verdict
 from expacti_cli.risk.model import RiskSettings
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """A modifier firing on a part (a tuple: cheap to build, and many are built per second)."""
+
     points: int
     text: str
     phrase: str = ""  # summary suffix: "on a production target"
@@ -39,6 +41,9 @@ class Context:
     protected_branches: frozenset[str]
     overrides: dict[str, str]
     protected_paths: tuple[str, ...]  # expacti's own directories, without trailing "/"
+    protected_prefixes: tuple[str, ...] = ()  # the same with a trailing "/"
+    # The markers in lower case when all are ASCII (a cheap test before the regex), else None.
+    marker_words: tuple[str, ...] | None = None
 
 
 @lru_cache(maxsize=32)
@@ -57,6 +62,8 @@ def context_for(settings: RiskSettings) -> Context:
         frozenset(settings.protected_branches),
         dict(settings.program_categories),
         protected,
+        tuple(p + "/" for p in protected),
+        markers if all(m.isascii() for m in markers) else None,
     )
 
 
@@ -121,6 +128,8 @@ def normalise_path(target: str) -> str:
 def write_targets(part: SimpleCommand, verdict: Verdict) -> tuple[str, ...]:
     """Paths the part writes or deletes: the verdict's targets and write redirects."""
     targets = verdict.targets if verdict.mutating else ()
+    if not part.redirects:
+        return targets
     redirects = tuple(r.target for r in part.redirects if r.is_write and r.target)
     return targets + redirects if redirects else targets
 
@@ -132,6 +141,62 @@ def _is_system_path(target: str) -> bool:
     return first in _SYSTEM_DIRS
 
 
+_PERSISTENCE = (
+    (
+        re.compile(
+            r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
+            r"zshenv|zlogin|zlogout|kshrc|cshrc|tcshrc|inputrc|envrc|xprofile|xinitrc)$|"
+            r"(?:^|/)\.config/fish/(?:config\.fish|conf\.d/)|^/etc/(?:profile|bash\.bashrc|"
+            r"bashrc|zsh/|zshrc|environment|profile\.d/)"
+        ),
+        "a shell startup file",
+    ),
+    (re.compile(r"(?:^|/)\.git/hooks(?:/|$)|(?:^|/)hooks/(?:pre|post)-[a-z-]+$"), "a git hook"),
+    (re.compile(r"^/etc/cron|^/var/spool/cron|^crontab$|^/etc/anacrontab"), "cron"),
+    (re.compile(r"(?:^|/)\.ssh/(?:authorized_keys2?|rc|config)$|^/etc/ssh/"), "ssh access"),
+    (
+        re.compile(r"^/etc/sudoers|^/etc/(?:passwd|shadow|group|gshadow)$|^/etc/pam\.d/"),
+        "accounts or sudoers",
+    ),
+    (
+        re.compile(
+            r"^/etc/(?:systemd|init\.d|rc\.local|ld\.so\.preload)|(?:^|/)\.config/systemd/|"
+            r"^/(?:usr/)?lib/systemd/|(?:^|/)Library/Launch(?:Agents|Daemons)/|"
+            r"(?:^|/)\.config/autostart/"
+        ),
+        "a startup service",
+    ),
+)
+
+
+WHOLE_HOME, HOME_DOTDIR = 1, 2
+
+
+class PathFacts(NamedTuple):
+    """What writing or deleting one path touches (see `path_facts`)."""
+
+    root: bool  # "/" itself
+    home: int  # 0, WHOLE_HOME or HOME_DOTDIR (~/.ssh-style configuration directory)
+    system: bool  # /etc, /usr, /var...
+    persistence: str  # "a shell startup file", "cron"... or ""
+
+
+@lru_cache(maxsize=4096)
+def path_facts(target: str) -> PathFacts:
+    """Classify a written or deleted path once: the same paths come back in command after
+    command, and the path modifiers ask about each of them several times."""
+    path = normalise_path(target)
+    if path in _HOME_TARGETS or _HOME_DIR.match(path):
+        home = WHOLE_HOME
+    elif _HOME_DOTDIR.match(path):
+        home = HOME_DOTDIR
+    else:
+        home = 0
+    # Startup files are matched as written: `~/.bashrc` and `/etc/cron.d/x`.
+    persistence = next((kind for pattern, kind in _PERSISTENCE if pattern.search(target)), "")
+    return PathFacts(path in _ROOT_TARGETS, home, _is_system_path(path), persistence)
+
+
 # --------------------------------------------------------------------------- the modifiers
 
 
@@ -141,8 +206,11 @@ def recursive(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None
     if part.short_flags & {"r", "R"} or "recursive" in part.long_flags:
         if part.program in ("scp", "rsync", "cp", "grep"):
             return None
-        return Hit(12, "recursive: every file below the targets", "recursive")
+        return _RECURSIVE_HIT
     return None
+
+
+_RECURSIVE_HIT = Hit(12, "recursive: every file below the targets", "recursive")
 
 
 def force(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
@@ -160,32 +228,54 @@ def force(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     return Hit(8, "force: no prompts, errors ignored", "forced")
 
 
-def root_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    for target in write_targets(part, verdict):
-        if normalise_path(target) in _ROOT_TARGETS:
-            return Hit(60, 'root path: "/"', "of the root directory")
+_ROOT_HIT = Hit(60, 'root path: "/"', "of the root directory")
+
+
+def _root_path(targets: tuple[str, ...]) -> Hit | None:
+    for target in targets:
+        if path_facts(target).root:
+            return _ROOT_HIT
     return None
 
 
-def home_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    for target in write_targets(part, verdict):
-        path = normalise_path(target)
-        if path in _HOME_TARGETS or _HOME_DIR.match(path):
+def _home_path(targets: tuple[str, ...], verdict: Verdict) -> Hit | None:
+    for target in targets:
+        home = path_facts(target).home
+        if home == WHOLE_HOME:
             return Hit(
                 45, f'home path: "{target}" (the whole home directory)', "of the home directory"
             )
-        if _HOME_DOTDIR.match(path) and verdict.destructive:
+        if home == HOME_DOTDIR and verdict.destructive:
             return Hit(
                 20, f'home path: "{target}" (a configuration directory)', "in the home directory"
             )
     return None
 
 
-def system_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    for target in write_targets(part, verdict):
-        if _is_system_path(normalise_path(target)):
+def _system_path(targets: tuple[str, ...]) -> Hit | None:
+    for target in targets:
+        if path_facts(target).system:
             return Hit(30, f'system path: "{target}"', "in a system directory")
     return None
+
+
+def _persistence_write(targets: tuple[str, ...]) -> Hit | None:
+    for target in targets:
+        if kind := path_facts(target).persistence:
+            return Hit(50, f'writes to {kind}: "{target}"', "", 88, f"write to {kind}")
+    return None
+
+
+def root_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _root_path(write_targets(part, verdict))
+
+
+def home_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _home_path(write_targets(part, verdict), verdict)
+
+
+def system_path(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _system_path(write_targets(part, verdict))
 
 
 _PROD_FLAGS = (
@@ -282,6 +372,24 @@ def _production_candidates(part: SimpleCommand, verdict: Verdict) -> list[str]:
 _PLACELESS = frozenset({"read_only", "build", "file_write", "file_delete", "permissions"})
 
 
+def _may_name_marker(part: SimpleCommand, words: tuple[str, ...]) -> bool:
+    """False when no production candidate of the part can contain a marker: every candidate
+    is a word of argv (flags and positionals are argv words), the part of one after "=", an
+    env value, the host, the database or the container. A necessary condition only (no
+    word boundaries): the regex decides, this only skips building the candidates."""
+    text = "\n".join(part.argv)
+    if part.env or part.remote_host or part.db_target or part.container:
+        extra = (part.remote_host, part.db_target, part.container)
+        text = "\n".join((text, *(value for _, value in part.env), *extra))
+    if not text.isascii():
+        return True  # the regex's case folding knows more equivalences than str.lower()
+    text = text.lower()
+    for word in words:
+        if word in text:
+            return True
+    return False
+
+
 def production_target(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     if ctx.markers is None:
         return None
@@ -289,6 +397,8 @@ def production_target(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hi
         part.remote_host or part.db_target or part.container or part.env
     ):
         return None  # local file commands name no host, context or database
+    if ctx.marker_words is not None and not _may_name_marker(part, ctx.marker_words):
+        return None
     for candidate in _production_candidates(part, verdict):
         if ctx.markers.search(candidate):
             points = 22 if verdict.mutating else 10
@@ -336,9 +446,11 @@ _SKIP_WORDS = frozenset(
 def skip_confirmation(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     if not verdict.mutating or verdict.category == "file_delete":
         return None
-    for word in part.argv[1:]:
-        if word in _SKIP_WORDS or word.startswith("--confirm="):
-            return Hit(15, f"skips confirmation: {word}", "without confirmation")
+    args = part.argv[1:]
+    if not _SKIP_WORDS.isdisjoint(args) or "--confirm=" in "\n".join(args):
+        for word in args:
+            if word in _SKIP_WORDS or word.startswith("--confirm="):
+                return Hit(15, f"skips confirmation: {word}", "without confirmation")
     if "y" in part.short_flags and verdict.category in ("packages", "system"):
         return Hit(15, "skips confirmation: -y", "without confirmation")
     if part.program in ("gcloud",) and ("q" in part.short_flags or "quiet" in part.long_flags):
@@ -414,40 +526,8 @@ def background(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | Non
     return None
 
 
-_PERSISTENCE = (
-    (
-        re.compile(
-            r"(?:^|/)\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
-            r"zshenv|zlogin|zlogout|kshrc|cshrc|tcshrc|inputrc|envrc|xprofile|xinitrc)$|"
-            r"(?:^|/)\.config/fish/(?:config\.fish|conf\.d/)|^/etc/(?:profile|bash\.bashrc|"
-            r"bashrc|zsh/|zshrc|environment|profile\.d/)"
-        ),
-        "a shell startup file",
-    ),
-    (re.compile(r"(?:^|/)\.git/hooks(?:/|$)|(?:^|/)hooks/(?:pre|post)-[a-z-]+$"), "a git hook"),
-    (re.compile(r"^/etc/cron|^/var/spool/cron|^crontab$|^/etc/anacrontab"), "cron"),
-    (re.compile(r"(?:^|/)\.ssh/(?:authorized_keys2?|rc|config)$|^/etc/ssh/"), "ssh access"),
-    (
-        re.compile(r"^/etc/sudoers|^/etc/(?:passwd|shadow|group|gshadow)$|^/etc/pam\.d/"),
-        "accounts or sudoers",
-    ),
-    (
-        re.compile(
-            r"^/etc/(?:systemd|init\.d|rc\.local|ld\.so\.preload)|(?:^|/)\.config/systemd/|"
-            r"^/(?:usr/)?lib/systemd/|(?:^|/)Library/Launch(?:Agents|Daemons)/|"
-            r"(?:^|/)\.config/autostart/"
-        ),
-        "a startup service",
-    ),
-)
-
-
 def persistence_write(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    for target in write_targets(part, verdict):
-        for pattern, kind in _PERSISTENCE:
-            if pattern.search(target):
-                return Hit(50, f'writes to {kind}: "{target}"', "", 88, f"write to {kind}")
-    return None
+    return _persistence_write(write_targets(part, verdict))
 
 
 _EXPACTI_PATH = re.compile(
@@ -458,13 +538,16 @@ _EXPACTI_READS = frozenset({"list", "ls", "test", "show", "get", "path", "--help
 _EXPACTI_WRITES = frozenset({"approve", "deny", "whitelist", "config", "rules", "allow"})
 
 
-def _is_protected(target: str, protected: tuple[str, ...]) -> bool:
-    if _EXPACTI_PATH.search(target):
+def _is_protected(target: str, ctx: Context) -> bool:
+    # Every alternative of _EXPACTI_PATH contains one of these: most targets skip the regex.
+    if ("expacti" in target or "EXPACTI_" in target) and _EXPACTI_PATH.search(target):
         return True
+    if not ctx.protected_paths:
+        return False
     if target.startswith("~"):
         # Expanding ~ reads $HOME, not the disk; it lets `~/.config/...` match the real path.
         target = os.path.expanduser(target)
-    return any(target == p or target.startswith(p + "/") for p in protected)
+    return target in ctx.protected_paths or target.startswith(ctx.protected_prefixes)
 
 
 def _expacti_subcommand(part: SimpleCommand) -> str:
@@ -485,9 +568,13 @@ _TAMPER_PROGRAMS = frozenset({"expacti", "kill", "pkill", "killall", "export", "
 def expacti_tamper(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     if not (verdict.targets or part.redirects or part.env or part.program in _TAMPER_PROGRAMS):
         return None
+    return _expacti_tamper(part, write_targets(part, verdict), ctx)
+
+
+def _expacti_tamper(part: SimpleCommand, targets: tuple[str, ...], ctx: Context) -> Hit | None:
     text = ""
-    for target in write_targets(part, verdict):
-        if _is_protected(target, ctx.protected_paths):
+    for target in targets:
+        if _is_protected(target, ctx):
             text = f'changes expacti\'s own files: "{target}"'
             break
     if not text and part.program == "expacti" and (sub := _expacti_subcommand(part)):
@@ -517,6 +604,26 @@ _SECRET_PATH = re.compile(
     r"(?:^|/)secrets?\.(?:ya?ml|json|toml|env)$|(?:^|/)master\.key$|\.terraform\.d/credentials"
 )
 _SECRET_PATH_LINES = re.compile(_SECRET_PATH.pattern, re.MULTILINE)
+_ONE_LINE, _WHOLE_WORD = 1, 2
+
+
+def _may_name_secret(text: str) -> bool:
+    # Every alternative of _SECRET_PATH contains ".", "id_" or "/etc/": most words skip it.
+    return "." in text or "id_" in text or "/etc/" in text
+
+
+@lru_cache(maxsize=4096)
+def secret_path_match(word: str) -> int:
+    """0, or _ONE_LINE when one line of the word names a secret file, or _WHOLE_WORD when
+    the word as a whole does (what the reason quotes). Cached: the regex has many unanchored
+    alternatives and costs microseconds per word, and the same words come back."""
+    if not _may_name_secret(word):
+        return 0
+    if _SECRET_PATH.search(word):
+        return _WHOLE_WORD
+    return _ONE_LINE if _SECRET_PATH_LINES.search(word) else 0
+
+
 _SECRET_NAME = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL|_AUTH\b|_PAT\b"
 )
@@ -528,16 +635,22 @@ _NOT_READERS = frozenset(
 )
 
 
+_NOT_SECRET_READS = frozenset({"file_delete", "permissions"})  # categories, see _NOT_READERS
+
+
 def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     program = part.program
-    if verdict.category in ("file_delete", "permissions") or program in _NOT_READERS:
+    if verdict.category in _NOT_SECRET_READS or program in _NOT_READERS:
         return None
-    # One search over all words (a line each) is much cheaper than one per word.
-    if len(part.argv) > 1 and _SECRET_PATH_LINES.search("\n".join(part.argv[1:])):
-        word = next((w for w in part.argv[1:] if _SECRET_PATH.search(w)), part.argv[1])
-        return Hit(60, f'secret read: "{word}"', "", headline="secret file read")
+    args = part.argv[1:]
+    if args and _may_name_secret("\n".join(args)):
+        for word in args:
+            if secret_path_match(word):
+                # Quote the word that names the secret as a whole, else the first argument.
+                word = next((w for w in args if secret_path_match(w) == _WHOLE_WORD), args[0])
+                return Hit(60, f'secret read: "{word}"', "", headline="secret file read")
     for redirect in part.redirects:
-        if redirect.op == "<" and _SECRET_PATH.search(redirect.target):
+        if redirect.op == "<" and secret_path_match(redirect.target) == _WHOLE_WORD:
             return Hit(60, f'secret read: "{redirect.target}"', "", headline="secret file read")
     if program in _PRINTERS or program == "env":
         names = [w for w in part.argv[1:] if _SECRET_NAME.search(w.upper())]
@@ -549,7 +662,7 @@ def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
             return Hit(
                 30, "secret read: dumps every environment variable", "", headline="environment dump"
             )
-    if _SECRET_VERBS.intersection(part.positionals) and verdict.category == "cloud":
+    if verdict.category == "cloud" and _SECRET_VERBS.intersection(part.positionals):
         return Hit(60, "secret read: fetches a secret value", "", headline="secret read")
     if program in ("kubectl", "oc") and {"secret", "secrets"} & set(part.positionals):
         if "get" in part.positionals or "describe" in part.positionals:
@@ -672,19 +785,26 @@ _COMMAND_LITERAL = re.compile(
 _SCORING_INLINE: ContextVar[bool] = ContextVar("scoring_inline", default=False)
 
 
+@lru_cache(maxsize=256)
+def _literal_score(literal: str, settings: RiskSettings) -> int:
+    """Score of one command string found in inline code (always run one level deep, see
+    below). Cached: the same one-liners come back, and each costs a full analysis."""
+    from expacti_cli.analysis import analyze
+    from expacti_cli.risk.scorer import score_analysis
+
+    return score_analysis(analyze(literal), settings).score
+
+
 def _inline_command_score(code: str, ctx: Context) -> tuple[int, str]:
     """Score shell commands that inline code passes to os.system & co (one level deep)."""
     if _SCORING_INLINE.get():
         return 0, ""
-    from expacti_cli.analysis import analyze
-    from expacti_cli.risk.scorer import score_analysis
-
     token = _SCORING_INLINE.set(True)
     try:
         best, best_text = 0, ""
         for match in _COMMAND_LITERAL.finditer(code):
             literal = match.group(2)
-            score = score_analysis(analyze(literal), ctx.settings).score
+            score = _literal_score(literal, ctx.settings)
             if score > best:
                 best, best_text = score, literal
         return best, best_text
@@ -902,9 +1022,102 @@ MODIFIERS: tuple[Modifier, ...] = (
 
 Check = Callable[[SimpleCommand, Verdict, Context], Hit | None]
 _CHECKED: list[tuple[Modifier, Check]] = [(m, m.check) for m in MODIFIERS if m.check is not None]
+# The order hits are listed in (it decides ties in the reasons and the summary): modifiers
+# for any part, then for parts that change something, then for parts that write paths.
+# `collect_hits` is the fast equivalent of running them in this order.
 PART_MODIFIERS = tuple(
     (m.code, check) for m, check in _CHECKED if not (m.needs_write or m.needs_mutating)
 )
 MUTATING_MODIFIERS = tuple((m.code, check) for m, check in _CHECKED if m.needs_mutating)
 WRITE_MODIFIERS = tuple((m.code, check) for m, check in _CHECKED if m.needs_write)
 UNPARSED_FLOOR = 60
+
+_UPLOADERS = network.DOWNLOADERS | {"scp", "rsync", "rclone", "sftp", "nc", "netcat", "ncat"}
+_UPLOADERS |= {"socat"}
+
+
+def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tuple[str, Hit]]:
+    """Every modifier that fires on the part, as ("mod:<code>", hit), in the order above.
+
+    Same result as calling each check in turn (tests/test_risk_fast_path.py holds it to
+    that), but the cheap precondition of each check is tested here first: most parts have no
+    redirects, wrappers, SQL or inline code, and a call that returns None still costs.
+    """
+    hits: list[tuple[str, Hit]] = []
+    program = part.program
+    category = verdict.category
+    hit: Hit | None
+    if ctx.markers is not None and (
+        category not in _PLACELESS
+        or part.remote_host
+        or part.db_target
+        or part.container
+        or part.env
+    ):
+        if (hit := production_target(part, verdict, ctx)) is not None:
+            hits.append(("mod:production_target", hit))
+    if program == "git" and verdict.summary == "push":
+        if (hit := protected_branch(part, verdict, ctx)) is not None:
+            hits.append(("mod:protected_branch", hit))
+    if part.sql and (hit := no_where(part, verdict, ctx)) is not None:
+        hits.append(("mod:no_where", hit))
+    if program in _SHELLISH or (part.piped_into and program in network.DOWNLOADERS):
+        if (hit := pipe_to_shell(part, verdict, ctx)) is not None:
+            hits.append(("mod:pipe_to_shell", hit))
+    if part.obfuscated and (hit := obfuscation(part, verdict, ctx)) is not None:
+        hits.append(("mod:obfuscation", hit))
+    if (part.remote_host or part.container) and (hit := remote_host(part, verdict, ctx)):
+        hits.append(("mod:remote_host", hit))
+    if (part.background or part.wrappers) and (hit := background(part, verdict, ctx)):
+        hits.append(("mod:background", hit))
+    targets = write_targets(part, verdict) if verdict.targets or part.redirects else ()
+    if verdict.targets or part.redirects or part.env or program in _TAMPER_PROGRAMS:
+        if (hit := _expacti_tamper(part, targets, ctx)) is not None:
+            hits.append(("mod:expacti_tamper", hit))
+    if category not in _NOT_SECRET_READS and program not in _NOT_READERS:
+        if (hit := secret_read(part, verdict, ctx)) is not None:
+            hits.append(("mod:secret_read", hit))
+    if category == "unknown" and (hit := unknown_program(part, verdict, ctx)) is not None:
+        hits.append(("mod:unknown_program", hit))
+    if part.dynamic_program or part.is_eval or part.has_substitution:
+        if (hit := indirection(part, verdict, ctx)) is not None:
+            hits.append(("mod:indirection", hit))
+    if part.wrappers or program in _CONTAINER_RUNNERS:
+        if (hit := elevated(part, verdict, ctx)) is not None:
+            hits.append(("mod:elevated", hit))
+    if part.interpreter_code and (hit := inline_code(part, verdict, ctx)) is not None:
+        hits.append(("mod:inline_code", hit))
+    if program in _UPLOADERS and (hit := data_upload(part, verdict, ctx)) is not None:
+        hits.append(("mod:data_upload", hit))
+
+    if verdict.mutating:
+        if (verdict.destructive or category == "permissions") and (
+            hit := recursive(part, verdict, ctx)
+        ) is not None:
+            hits.append(("mod:recursive", hit))
+        if (part.short_flags or part.long_flags or "-force" in part.argv) and (
+            hit := force(part, verdict, ctx)
+        ) is not None:
+            hits.append(("mod:force", hit))
+        if (hit := skip_confirmation(part, verdict, ctx)) is not None:
+            hits.append(("mod:skip_confirmation", hit))
+        if (
+            verdict.destructive or category in _ALL_CATEGORIES or verdict.summary == "push"
+        ) and (hit := all_resources(part, verdict, ctx)) is not None:
+            hits.append(("mod:all_resources", hit))
+        if verdict.destructive and (hit := wildcard_delete(part, verdict, ctx)) is not None:
+            hits.append(("mod:wildcard_delete", hit))
+
+    if (verdict.mutating and verdict.targets) or part.redirects:
+        if targets:
+            if (hit := _root_path(targets)) is not None:
+                hits.append(("mod:root_path", hit))
+            if (hit := _home_path(targets, verdict)) is not None:
+                hits.append(("mod:home_path", hit))
+            if (hit := _system_path(targets)) is not None:
+                hits.append(("mod:system_path", hit))
+            if (hit := _persistence_write(targets)) is not None:
+                hits.append(("mod:persistence_write", hit))
+        if part.redirects and (hit := write_redirect(part, verdict, ctx)) is not None:
+            hits.append(("mod:write_redirect", hit))
+    return hits

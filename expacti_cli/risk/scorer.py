@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from expacti_cli.analysis.model import Analysis, SimpleCommand
-from expacti_cli.risk.categories import BY_NAME, UNKNOWN, classify
+from expacti_cli.risk.categories import CATEGORIES, UNKNOWN, classify
 from expacti_cli.risk.categories.base import Verdict
+from expacti_cli.risk.categories.file_delete import find_start_points
 from expacti_cli.risk.model import Level, PartScore, Reason, RiskSettings, Score
-from expacti_cli.risk.modifiers import (
-    MUTATING_MODIFIERS,
-    PART_MODIFIERS,
-    UNPARSED_FLOOR,
-    WRITE_MODIFIERS,
-    Context,
-    Hit,
-    context_for,
-)
+from expacti_cli.risk.modifiers import UNPARSED_FLOOR, Context, Hit, collect_hits, context_for
 
 DEFAULT_SETTINGS = RiskSettings()
 
@@ -29,10 +23,13 @@ COMPOUND_MAX = 6
 RISKY = 30
 FAILSAFE_SCORE = 85  # a bug in the scorer must never make a command look harmless
 _PREFIX_PHRASES = frozenset({"recursive", "forced"})
+_LABELS = {category.name: category.label for category in CATEGORIES}
+_LEVELS = tuple(Level.of(score) for score in range(101))
+
+Patterns = tuple[tuple[str, re.Pattern[str], int, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
+class _Scored(NamedTuple):
     part: PartScore
     verdict: Verdict
     hits: list[tuple[str, Hit]]
@@ -45,7 +42,7 @@ class _Scored:
 
 
 @lru_cache(maxsize=32)
-def _patterns(settings: RiskSettings) -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
+def _patterns(settings: RiskSettings) -> Patterns:
     """Compiled custom patterns; one that does not compile is skipped (config reports it)."""
     compiled = []
     for pattern in settings.patterns:
@@ -58,76 +55,112 @@ def _patterns(settings: RiskSettings) -> tuple[tuple[str, re.Pattern[str], int, 
     return tuple(compiled)
 
 
+# The settings of the last call, prepared: the same settings object comes back call after call,
+# and hashing it for the lru caches above costs more than a whole simple part.
+_last_prepared: tuple[RiskSettings, Context, Patterns] | None = None
+
+
+def _prepared(settings: RiskSettings) -> tuple[Context, Patterns]:
+    global _last_prepared
+    ctx, patterns = context_for(settings), _patterns(settings)
+    _last_prepared = (settings, ctx, patterns)
+    return ctx, patterns
+
+
 def _summary(base: str, base_points: int, hits: list[tuple[str, Hit]]) -> str:
     """'recursive forced file delete of the home directory', 'database write on a production
     target': adjectives before the category's phrase, the two weightiest qualifiers after it.
-    A modifier that outweighs the base (a secret read by `cat`) names the action instead."""
-    headlines = [hit for _, hit in hits if hit.headline and hit.points >= base_points]
-    if headlines:
-        top = max(headlines, key=lambda hit: hit.points)
-        where = sorted(
-            (hit.phrase for _, hit in hits if hit.phrase.startswith(("on ", "over "))),
-            key=lambda phrase: not phrase.startswith("on "),
-        )
-        return " ".join([top.headline, *where[:1]])
-    prefixes = [hit.phrase for _, hit in hits if hit.phrase in _PREFIX_PHRASES]
-    suffixes = sorted(
-        (hit for _, hit in hits if hit.phrase and hit.phrase not in _PREFIX_PHRASES),
-        key=lambda hit: -hit.points,
-    )[:2]
-    return " ".join([*prefixes, base, *(hit.phrase for hit in suffixes)])
+    A modifier that outweighs the base (a secret read by `cat`) names the action instead.
+
+    `hits` are sorted by points, highest first (as `_score_part` leaves them)."""
+    if not hits:
+        return base
+    for _, top in hits:
+        if top.headline and top.points >= base_points:
+            phrases = [hit.phrase for _, hit in hits]
+            where = next((p for p in phrases if p.startswith("on ")), "") or next(
+                (p for p in phrases if p.startswith("over ")), ""
+            )
+            return f"{top.headline} {where}" if where else top.headline
+    prefixes, suffixes = [], []
+    for _, hit in hits:
+        if hit.phrase in _PREFIX_PHRASES:
+            prefixes.append(hit.phrase)
+        elif hit.phrase and len(suffixes) < 2:
+            suffixes.append(hit.phrase)
+    return " ".join([*prefixes, base, *suffixes])
+
+
+# Reasons are immutable values and the same ones come back command after command ("read-only:
+# reads files..." for part 0): sharing them saves building a frozen dataclass per line.
+@lru_cache(maxsize=1024)
+def _category_reason(category: str, text: str, base: int, index: int) -> Reason:
+    return Reason(f"category:{category}", f"{_LABELS[category]}: {text}", base, index)
+
+
+@lru_cache(maxsize=2048)
+def _reason(code: str, text: str, points: int, index: int) -> Reason:
+    return Reason(code, text, points, index)
 
 
 def _score_part(
     index: int,
     part: SimpleCommand,
     ctx: Context,
-    patterns: tuple[tuple[str, re.Pattern[str], int, str], ...],
+    patterns: Patterns,
+    acts_on: tuple[str, ...] = (),
 ) -> _Scored:
     verdict = classify(part, ctx.overrides)
-    hits: list[tuple[str, Hit]] = []
-    for code, check in PART_MODIFIERS:
-        hit = check(part, verdict, ctx)
-        if hit is not None:
-            hits.append((code, hit))
-    if verdict.mutating:
-        for code, check in MUTATING_MODIFIERS:
-            hit = check(part, verdict, ctx)
-            if hit is not None:
-                hits.append((code, hit))
-    if (verdict.mutating and verdict.targets) or part.redirects:
-        for code, check in WRITE_MODIFIERS:
-            hit = check(part, verdict, ctx)
-            if hit is not None:
-                hits.append((code, hit))
+    if acts_on and verdict.mutating and any("{}" in target for target in verdict.targets):
+        # `find / -exec rm -rf {} \;`: `{}` stands for everything below find's start paths.
+        verdict = replace(verdict, targets=verdict.targets + acts_on)
+    hits = collect_hits(part, verdict, ctx)
     for name, regex, floor, reason in patterns:
         if regex.search(part.text):
             hits.append(
                 (f"custom:{name}", Hit(0, reason or f'matches pattern "{name}"', "", floor))
             )
 
-    total = verdict.base + sum(hit.points for _, hit in hits)
-    floor_hits = [(code, hit) for code, hit in hits if hit.floor > total]
-    if floor_hits:
-        # The pinning modifier shows the points it really added, so the lines still add up.
-        code, hit = max(floor_hits, key=lambda item: item[1].floor)
-        lift = hit.floor - total
-        hits = [(c, replace(h, points=h.points + lift)) if c == code else (c, h) for c, h in hits]
-        total = hit.floor
-    score = max(0, min(100, total))
+    total = verdict.base
+    if hits:
+        floor = 0
+        for _, hit in hits:
+            total += hit.points
+            floor = max(floor, hit.floor)
+        if floor > total:
+            # The (first) modifier with the highest floor pins the score; it shows the points
+            # it really added, so the lines still add up.
+            code = next(code for code, hit in hits if hit.floor == floor)
+            lift = floor - total
+            hits = [
+                (c, h._replace(points=h.points + lift)) if c == code else (c, h) for c, h in hits
+            ]
+            total = floor
+        if len(hits) > 1:
+            hits.sort(key=lambda item: -item[1].points)
+    score = total if 0 <= total <= 100 else max(0, min(100, total))
 
-    reasons = []
-    if verdict.category != UNKNOWN:
-        label = BY_NAME[verdict.category].label
-        reasons.append(
-            Reason(f"category:{verdict.category}", f"{label}: {verdict.text}", verdict.base, index)
-        )
-    hits.sort(key=lambda item: -item[1].points)
+    category = verdict.category
+    reasons = (
+        [_category_reason(category, verdict.text, verdict.base, index)]
+        if category != UNKNOWN
+        else []
+    )
     for code, hit in hits:
-        full_code = code if code.startswith("custom:") else f"mod:{code}"
-        reasons.append(Reason(full_code, hit.text, hit.points, index))
-    part_score = PartScore(index, part.text, verdict.category, score, tuple(reasons))
+        reasons.append(_reason(code, hit.text, hit.points, index))
+    part_score = PartScore(index, part.text, category, score, tuple(reasons))
     return _Scored(part_score, verdict, hits, part.top)
+
+
+def _find_exec_paths(parts: tuple[SimpleCommand, ...], index: int) -> tuple[str, ...]:
+    """Start paths of the `find` whose -exec (-execdir, -ok...) runs part `index`."""
+    depth = parts[index].depth
+    for i in range(index - 1, -1, -1):
+        # Parts come in source order, each followed by those nested in it: the nearest
+        # earlier part one level up is the one this part was found in.
+        if parts[i].depth == depth - 1:
+            return find_start_points(parts[i]) if parts[i].program == "find" else ()
+    return ()
 
 
 def _empty_summary(analysis: Analysis) -> str:
@@ -135,17 +168,35 @@ def _empty_summary(analysis: Analysis) -> str:
 
 
 def _score(analysis: Analysis, settings: RiskSettings) -> Score:
-    ctx = context_for(settings)
-    patterns = _patterns(settings)
-    scored = [_score_part(i, part, ctx, patterns) for i, part in enumerate(analysis.parts)]
+    last = _last_prepared  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is settings:
+        ctx, patterns = last[1], last[2]
+    else:
+        ctx, patterns = _prepared(settings)
+    parts = analysis.parts
+    scored = [
+        _score_part(
+            i,
+            part,
+            ctx,
+            patterns,
+            _find_exec_paths(parts, i) if part.via and part.via[-1].startswith("find ") else (),
+        )
+        for i, part in enumerate(parts)
+    ]
 
     reasons: list[Reason] = []
-    if scored:
+    if len(scored) == 1:
+        worst = scored[0]
+        final = worst.part.score
+        reasons.extend(worst.part.reasons)
+        summary = worst.summary
+    elif scored:
         worst = max(scored, key=lambda s: s.part.score)
         final = worst.part.score
         reasons.extend(worst.part.reasons)
         summary = worst.summary
-        tops = [i for i, p in enumerate(analysis.parts) if p.depth == 0]
+        tops = [i for i, p in enumerate(parts) if p.depth == 0]
         if len(tops) > 1 and worst.top in tops:
             summary += f" (part {tops.index(worst.top) + 1} of {len(tops)})"
         others = sum(1 for s in scored if s is not worst and s.part.score >= RISKY)
@@ -157,13 +208,15 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
     else:
         final, summary = 0, _empty_summary(analysis)
 
-    matched = {r.code for s in scored for r in s.part.reasons if r.code.startswith("custom:")}
-    for name, regex, floor, reason in patterns:
-        if f"custom:{name}" not in matched and regex.search(analysis.source) and floor > final:
-            reasons.append(
-                Reason(f"custom:{name}", reason or f'matches pattern "{name}"', floor - final)
-            )
-            final = floor
+    if patterns:
+        # A pattern that matched no single part may still match the whole line.
+        matched = {r.code for s in scored for r in s.part.reasons if r.code.startswith("custom:")}
+        for name, regex, floor, reason in patterns:
+            if f"custom:{name}" not in matched and regex.search(analysis.source) and floor > final:
+                reasons.append(
+                    Reason(f"custom:{name}", reason or f'matches pattern "{name}"', floor - final)
+                )
+                final = floor
 
     unparsed = analysis.unparsed or analysis.depth_exceeded
     if unparsed:
@@ -175,14 +228,10 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
             summary += " (not fully parsed)"
 
     final = max(0, min(100, final))
+    # Positional arguments: a frozen dataclass takes keywords at twice the cost.
+    parts_scores = tuple([s.part for s in scored])
     return Score(
-        command=analysis.source,
-        score=final,
-        level=Level.of(final),
-        summary=summary,
-        reasons=tuple(reasons),
-        parts=tuple(s.part for s in scored),
-        unparsed=unparsed,
+        analysis.source, final, _LEVELS[final], summary, tuple(reasons), parts_scores, unparsed
     )
 
 

@@ -25,14 +25,19 @@ class RuleChoice:
 
     kind: str
     pattern: str
+    scope: str = ""  # only in this directory and below; "" = everywhere
 
     def describe(self) -> str:
-        """`allow prefix "git log"`: the way the rules list shows it."""
-        return f"allow {self.kind} {self.pattern!r}"
+        """`allow prefix "git log" in any directory`, escaped for the terminal."""
+        from expacti_cli.ui.escape import escape_for_display
+
+        where = f"in {escape_for_display(self.scope)}" if self.scope else "in any directory"
+        return f'allow {self.kind} "{escape_for_display(self.pattern)}" {where}'
 
     def to_spec(self) -> dict[str, Any]:
         """The `whitelist` field of a decide message."""
-        return {"kind": self.kind, "pattern": self.pattern}
+        spec = {"kind": self.kind, "pattern": self.pattern}
+        return {**spec, "scope": self.scope} if self.scope else spec
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def problem(choice: RuleChoice, widening: Widening) -> str:
     try:
         kind = RuleKind(choice.kind)
         validate_pattern(kind, choice.pattern)
-        rule = Rule(id="candidate", pattern=choice.pattern, kind=kind)
+        rule = Rule(id="candidate", pattern=choice.pattern, kind=kind, scope=choice.scope)
         broad = too_broad(rule)
     except (ValueError, RulePatternError) as exc:
         return f"not a valid rule: {exc}"

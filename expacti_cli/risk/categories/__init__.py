@@ -91,7 +91,7 @@ def classify(part: SimpleCommand, overrides: dict[str, str]) -> Verdict:
             category = BY_NAME.get(name)
             if category is not None:
                 return _judge_as(category, part)
-    category = _lookup(program)
+    category = PROGRAM_INDEX.get(program) or _lookup(program)
     if category is None:
         return unknown_verdict(part)
     return category.judge(part)

@@ -29,10 +29,18 @@ T = Table(
 )
 
 
-def _find_start_points(part: SimpleCommand) -> tuple[str, ...]:
-    """`find` paths come before the first expression word (`-name`, `(`, `!`...)."""
+_FIND_GLOBAL = frozenset({"-H", "-L", "-P"})  # symlink handling, before the start paths
+
+
+def find_start_points(part: SimpleCommand) -> tuple[str, ...]:
+    """`find` paths come before the first expression word (`-name`, `(`, `!`...), after the
+    options -H/-L/-P, -D debugopts and -Olevel (`find -L / -delete` starts at `/`)."""
+    args = part.argv[1:]
+    i = 0
+    while i < len(args) and (args[i] in _FIND_GLOBAL or args[i][:2] in ("-D", "-O")):
+        i += 2 if args[i] == "-D" else 1
     points = []
-    for word in part.argv[1:]:
+    for word in args[i:]:
         if word.startswith("-") or word in ("(", "!", ")"):
             break
         points.append(word)
@@ -43,7 +51,7 @@ def judge(part: SimpleCommand) -> Verdict:
     program = part.program
     if program == "find":
         if "-delete" in part.find_actions:
-            return T("find-delete", _find_start_points(part))
+            return T("find-delete", find_start_points(part))
         return read_only.T("find")
     if program in ("rm", "unlink"):
         return T("rm", part.positionals)

@@ -40,6 +40,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pending": ("expacti_cli.commands.approval", "pending", "List commands waiting for approval."),
     "approve": ("expacti_cli.commands.approval", "approve", "Approve a pending command by id."),
     "deny": ("expacti_cli.commands.approval", "deny", "Deny a pending command by id."),
+    "run": (
+        "expacti_cli.commands.run",
+        "run",
+        "Run an agent or a shell in a terminal whose commands are gated.",
+    ),
+    "shell": (
+        "expacti_cli.commands.shell_cmd",
+        "shell",
+        "Behave like bash, gating every -c command (same as expacti-sh).",
+    ),
+    "hook": (
+        "expacti_cli.commands.hook",
+        "hook",
+        "Agent pre-tool-use hooks (Claude Code, Codex, Cursor): run, install, uninstall.",
+    ),
     "daemon": (
         "expacti_cli.commands.daemon",
         "daemon",

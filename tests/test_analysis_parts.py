@@ -597,3 +597,9 @@ def test_pipeline_binds_tighter_than_and_or() -> None:
     assert [p.pipeline_position for p in analysis.parts] == [0, 1, 2, 0]
     assert analysis.operators == ("|", "|", "&&")
     assert analysis.parts[2].piped_into == ""
+
+
+def test_comment_after_a_redirect_operator_is_unparsed() -> None:
+    # bash: syntax error near `newline`; tree-sitter reads the next line as the target
+    analysis = analyze("a <# note\nrm -rf ~")
+    assert analysis.unparsed

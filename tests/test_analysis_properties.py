@@ -206,3 +206,20 @@ def test_fast_path_matches_the_parser(line: str) -> None:
         return  # e.g. a reserved word the fast path refused anyway
     assert [p.freeze() for p in fast.parts] == [p.freeze() for p in slow.parts], line
     assert fast.operators == slow.operators
+
+
+PREFIX = st.text(alphabet=st.sampled_from(list("ab $`'\"\\|&;()<>{}#=!-x0\t")), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PREFIX)
+def test_a_command_on_its_own_line_is_never_lost(prefix: str) -> None:
+    """After any complete line, the next line's command is a part, or the whole is unparsed.
+
+    (An open here-doc or a trailing backslash legitimately turns the next line into data.)
+    """
+    if "<<" in prefix or prefix.endswith("\\"):
+        return
+    analysis = analyze(f"{prefix}\n{DANGER}")
+    found = any(p.program == "rm" and "/tmp/victim" in p.positionals for p in analysis.parts)
+    assert found or analysis.unparsed, (prefix, [(p.program, p.argv) for p in analysis.parts])

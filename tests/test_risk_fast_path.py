@@ -176,7 +176,7 @@ def test_marker_precheck_never_hides_a_marker(words: list[str], risk: RiskSettin
     if ctx.markers is None or ctx.marker_words is None:
         return
     if any(ctx.markers.search(word) for word in argv):
-        assert mods._may_name_marker(part, ctx.marker_words)
+        assert mods._may_name_marker(part, ctx.marker_words, "\n".join(argv))
 
 
 def test_settings_objects_are_not_mixed_up() -> None:

@@ -1,4 +1,4 @@
-"""Classifying SQL (and redis / mongo shell) text by what each statement does.
+"""Classifying SQL text by what each statement does (redis.py and mongo.py do the others).
 
 Statements are split on `;` outside quotes, dollar quotes and comments; psql backslash
 commands and sqlite dot-commands end at the end of their line. Classification reads the
@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 from expacti_cli.analysis.model import SqlKind, SqlStatement
+from expacti_cli.analysis.mongo import classify_mongo
+from expacti_cli.analysis.redis import classify_redis
+from expacti_cli.analysis.sqlorder import KIND_ORDER
 
 _TOKEN = re.compile(
     r"""
@@ -383,17 +386,6 @@ def _drops_column(words: list[str]) -> bool:
     return False
 
 
-_ORDER = {
-    SqlKind.READ: 0,
-    SqlKind.SESSION: 1,
-    SqlKind.WRITE_WHERE: 2,
-    SqlKind.DDL: 3,
-    SqlKind.WRITE_NO_WHERE: 4,
-    SqlKind.DESTRUCTIVE: 5,
-    SqlKind.UNKNOWN: 6,
-}
-
-
 def _classify_with(
     text: str, tokens: list[tuple[str, str]], words: list[str], i: int
 ) -> SqlStatement:
@@ -409,7 +401,7 @@ def _classify_with(
     for k in range(i + 1, len(words) - 1):
         if words[k] == "(" and words[k + 1] in _DML:
             inner = _classify(text, _until_close(tokens, k + 1))
-            if worst is None or _ORDER[inner.kind] > _ORDER[worst.kind]:
+            if worst is None or KIND_ORDER[inner.kind] > KIND_ORDER[worst.kind]:
                 worst = inner
     if worst is None:
         return SqlStatement(SqlKind.UNKNOWN, "WITH", text)
@@ -475,210 +467,13 @@ def _classify_explain(
     return SqlStatement(inner.kind, f"{verb} {inner.verb}", text, inner.target, inner.concurrently)
 
 
-# --- redis ------------------------------------------------------------------------------------
-
-_REDIS_READ = frozenset(
-    """GET MGET KEYS SCAN SSCAN HSCAN ZSCAN INFO PING EXISTS TTL PTTL TYPE STRLEN HGET HGETALL
-    HMGET HKEYS HVALS HLEN HEXISTS HSTRLEN LRANGE LLEN LINDEX LPOS SMEMBERS SCARD SISMEMBER
-    SMISMEMBER SRANDMEMBER SINTER SUNION SDIFF ZRANGE ZRANGEBYSCORE ZRANGEBYLEX ZREVRANGE
-    ZREVRANGEBYSCORE ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT DBSIZE MONITOR SLOWLOG
-    MEMORY OBJECT DUMP XRANGE XREVRANGE XLEN XREAD XINFO XPENDING GETRANGE BITCOUNT BITPOS GETBIT
-    PFCOUNT TIME LASTSAVE ECHO COMMAND SUBSCRIBE PSUBSCRIBE SSUBSCRIBE PUBSUB RANDOMKEY GEOPOS
-    GEODIST GEOHASH GEORADIUS_RO GEOSEARCH LATENCY ROLE LOLWUT SUBSTR EXPIRETIME PEXPIRETIME
-    TOUCH WAIT""".split()
-)
-_REDIS_SESSION = frozenset(
-    "SELECT AUTH MULTI EXEC DISCARD WATCH UNWATCH HELLO QUIT RESET READONLY READWRITE "
-    "UNSUBSCRIBE PUNSUBSCRIBE ASKING".split()
-)
-_REDIS_WRITE = frozenset(
-    """SET SETEX SETNX PSETEX MSET MSETNX APPEND INCR INCRBY DECR DECRBY INCRBYFLOAT GETSET
-    GETDEL GETEX DEL UNLINK EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST RENAME RENAMENX HSET HMSET
-    HSETNX HDEL HINCRBY HINCRBYFLOAT LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LSET LREM LTRIM LINSERT
-    RPOPLPUSH LMOVE BLPOP BRPOP BLMOVE SADD SREM SPOP SMOVE SINTERSTORE SUNIONSTORE SDIFFSTORE
-    ZADD ZREM ZINCRBY ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZPOPMIN ZPOPMAX BZPOPMIN
-    BZPOPMAX ZUNIONSTORE ZINTERSTORE ZRANGESTORE XADD XDEL XTRIM XACK XCLAIM XAUTOCLAIM XGROUP
-    XSETID PUBLISH SPUBLISH SETRANGE SETBIT BITOP BITFIELD PFADD PFMERGE GEOADD GEORADIUS
-    RESTORE COPY MOVE SORT MIGRATE""".split()
-)
-_REDIS_DDL = frozenset(
-    "CONFIG ACL SCRIPT FUNCTION CLIENT SLAVEOF REPLICAOF MODULE BGSAVE SAVE BGREWRITEAOF "
-    "CLUSTER FAILOVER SWAPDB".split()
-)
-_REDIS_DESTRUCTIVE = frozenset({"FLUSHALL", "FLUSHDB", "SHUTDOWN"})
-_REDIS_READ_SUB = {
-    "CONFIG": frozenset({"GET", "HELP"}),
-    "CLIENT": frozenset({"LIST", "INFO", "GETNAME", "ID", "HELP"}),
-    "ACL": frozenset({"LIST", "USERS", "WHOAMI", "GETUSER", "CAT", "LOG", "HELP"}),
-    "SCRIPT": frozenset({"EXISTS", "HELP"}),
-    "FUNCTION": frozenset({"LIST", "STATS", "DUMP", "HELP"}),
-    "CLUSTER": frozenset({"INFO", "NODES", "SLOTS", "SHARDS", "MYID", "KEYSLOT", "HELP"}),
-}
-_REDIS_DESTRUCTIVE_SUB = {"SCRIPT": frozenset({"FLUSH"}), "FUNCTION": frozenset({"FLUSH"})}
-_REDIS_SPLIT = re.compile(r'"(?:[^"\\]|\\.)*"?|\'[^\']*\'?|\S+')
-
-
-def redis_words(line: str) -> list[str]:
-    """Split a redis-cli line into words, quotes removed."""
-    out = []
-    for m in _REDIS_SPLIT.finditer(line):
-        w = m.group()
-        if len(w) >= 2 and w[0] in "\"'" and w[-1] == w[0]:
-            w = w[1:-1]
-        out.append(w)
-    return out
-
-
-def classify_redis_command(words: list[str], text: str) -> SqlStatement:
-    """One redis command (already split into words)."""
-    if not words:
-        return SqlStatement(SqlKind.UNKNOWN, "", text)
-    verb = words[0].upper()
-    sub = words[1].upper() if len(words) > 1 else ""
-    target = words[1] if len(words) > 1 else ""
-    if verb in _REDIS_DESTRUCTIVE:
-        return SqlStatement(SqlKind.DESTRUCTIVE, verb, text)
-    if verb in _REDIS_DESTRUCTIVE_SUB and sub in _REDIS_DESTRUCTIVE_SUB[verb]:
-        return SqlStatement(SqlKind.DESTRUCTIVE, f"{verb} {sub}", text)
-    if verb in _REDIS_DDL:
-        if sub in _REDIS_READ_SUB.get(verb, frozenset()):
-            return SqlStatement(SqlKind.READ, f"{verb} {sub}", text)
-        return SqlStatement(SqlKind.DDL, f"{verb} {sub}".strip(), text)
-    if verb in _REDIS_READ:
-        return SqlStatement(SqlKind.READ, verb, text, target)
-    if verb in _REDIS_SESSION:
-        return SqlStatement(SqlKind.SESSION, verb, text)
-    if verb in _REDIS_WRITE:
-        return SqlStatement(SqlKind.WRITE_WHERE, verb, text, target)
-    return SqlStatement(SqlKind.UNKNOWN, verb, text)
-
-
-def _classify_redis(text: str) -> tuple[SqlStatement, ...]:
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            out.append(classify_redis_command(redis_words(line), line))
-    return tuple(out)
-
-
-# --- mongo ------------------------------------------------------------------------------------
-
-_MONGO_CALL = re.compile(
-    r"""\bdb(?P<path>(?:\s*\.\s*[A-Za-z_$][\w$]*|\s*\[\s*(?:'[^']*'|"[^"]*")\s*\]
-    |\s*\.\s*(?:getCollection|getSiblingDB)\s*\(\s*(?:'[^']*'|"[^"]*")\s*\))*)
-    \s*\.\s*(?P<method>[A-Za-z_$][\w$]*)\s*\((?P<arg>\s*(?:\{\s*\}|\)))?""",
-    re.X,
-)
-_MONGO_READ = frozenset(
-    """find findOne count countDocuments estimatedDocumentCount aggregate distinct getIndexes
-    stats explain getCollectionNames getCollectionInfos listCollections getName version
-    serverStatus hostInfo isMaster hello currentOp getSiblingDB getCollection dataSize
-    totalSize storageSize totalIndexSize getUsers getRoles watch printCollectionStats
-    getMongo getProfilingStatus""".split()
-)
-_MONGO_WRITE = frozenset("""insert insertOne insertMany save bulkWrite findAndModify""".split())
-_MONGO_FILTERED = frozenset(
-    """update updateOne updateMany replaceOne findOneAndUpdate findOneAndReplace
-    findOneAndDelete deleteOne deleteMany remove""".split()
-)
-_MONGO_DDL = frozenset(
-    """createIndex createIndexes ensureIndex createCollection renameCollection dropIndex
-    dropIndexes createUser updateUser grantRolesToUser revokeRolesFromUser createView
-    createRole setProfilingLevel""".split()
-)
-_MONGO_DESTRUCTIVE = frozenset({"drop", "dropDatabase", "dropUser", "dropAllUsers"})
-_MONGO_UNKNOWN = frozenset({"runCommand", "adminCommand", "eval", "shutdownServer"})
-_MONGO_STATEMENT_END = re.compile(r";|\n")
-
-
-def _mongo_target(path: str) -> str:
-    m = re.search(r"""['"]([^'"]+)['"]|\.\s*([A-Za-z_$][\w$]*)\s*$""", path)
-    if not m:
-        return ""
-    return m.group(1) or m.group(2) or ""
-
-
-def _classify_mongo_statement(text: str) -> SqlStatement:
-    stripped = text.strip()
-    lower = stripped.lower()
-    if lower.startswith(("show ", "show\t")) or lower in ("show", "it"):
-        return SqlStatement(SqlKind.READ, "SHOW", stripped)
-    if lower.startswith("use "):
-        return SqlStatement(SqlKind.SESSION, "USE", stripped)
-    worst: SqlStatement | None = None
-    for m in _MONGO_CALL.finditer(stripped):
-        method = m.group("method")
-        target = _mongo_target(m.group("path") or "")
-        empty_filter = m.group("arg") is not None
-        if method in _MONGO_DESTRUCTIVE:
-            st = SqlStatement(SqlKind.DESTRUCTIVE, method, stripped, target)
-        elif method in _MONGO_FILTERED:
-            kind = SqlKind.WRITE_NO_WHERE if empty_filter else SqlKind.WRITE_WHERE
-            st = SqlStatement(kind, method, stripped, target)
-        elif method in _MONGO_WRITE:
-            st = SqlStatement(SqlKind.WRITE_WHERE, method, stripped, target)
-        elif method in _MONGO_DDL:
-            st = SqlStatement(SqlKind.DDL, method, stripped, target)
-        elif method == "aggregate" and ("$out" in stripped or "$merge" in stripped):
-            st = SqlStatement(SqlKind.WRITE_WHERE, method, stripped, target)
-        elif method in _MONGO_READ:
-            st = SqlStatement(SqlKind.READ, method, stripped, target)
-        elif method in _MONGO_UNKNOWN:
-            st = SqlStatement(SqlKind.UNKNOWN, method, stripped, target)
-        else:
-            continue  # chained cursor methods (.sort, .limit, .toArray) add nothing
-        if worst is None or _ORDER[st.kind] > _ORDER[worst.kind]:
-            worst = st
-    if worst is not None:
-        return worst
-    if lower.startswith(("print", "console.log")):
-        return SqlStatement(SqlKind.READ, "PRINT", stripped)
-    return SqlStatement(SqlKind.UNKNOWN, "", stripped)
-
-
-def _split_js(text: str) -> list[str]:
-    """Split mongo shell JS on `;` and newlines outside strings, brackets and comments."""
-    out: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        elif ch == "/" and text.startswith("//", i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out.append(text[start:i])
-            start = i = end
-            continue
-        elif depth == 0 and (ch == ";" or ch == "\n"):
-            out.append(text[start:i])
-            start = i + 1
-        i += 1
-    out.append(text[start:])
-    return [s for s in (p.strip() for p in out) if s]
-
-
 def classify_sql(text: str, dialect: str = "sql") -> tuple[SqlStatement, ...]:
     """Classify each statement of SQL, redis-cli or mongo shell text. Never raises."""
     try:
         if dialect == "redis":
-            return _classify_redis(text)
+            return classify_redis(text)
         if dialect == "mongo":
-            return tuple(_classify_mongo_statement(s) for s in _split_js(text))
+            return classify_mongo(text)
         return tuple(_classify(stmt, tokens) for stmt, tokens in split_statements(text))
     except Exception:  # noqa: BLE001 - classification must never break analysis
         return (SqlStatement(SqlKind.UNKNOWN, "", text.strip()),)

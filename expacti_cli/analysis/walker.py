@@ -2,44 +2,26 @@
 
 One `Walker` analyses one command line. It appends parts in source order, each part before
 the parts nested in it, so `top` (the depth-0 part a nested part belongs to) is known when
-the nested parts are made.
+the nested parts are made. Plain commands skip the parser (plain.py); what a program does
+with code it is given lives in nesting.py; tree-sitter-bash's quirks are undone here and in
+treeshape.py, each where it is met.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Sequence
-from dataclasses import MISSING, fields, replace
+from dataclasses import replace
 
 from tree_sitter import Node
 
-from expacti_cli.analysis.dbclients import DB_CLIENTS, DIALECTS, db_client, db_invocation
 from expacti_cli.analysis.decode import (
-    DECODERS,
     FETCHERS,
-    decoder_output,
-    echo_output,
     is_decoder,
     preview,
-    printf_output,
 )
-from expacti_cli.analysis.invocations import (
-    INTERPRETERS,
-    SHELLS,
-    SOURCE_BUILTINS,
-    docker_compose_exec,
-    docker_exec,
-    embedded_shell_commands,
-    find_invocation,
-    interpreter_invocation,
-    kubectl_exec,
-    shell_invocation,
-    ssh_invocation,
-    su_command,
-    watch_command,
-)
-from expacti_cli.analysis.model import Redirect, SimpleCommand, SqlKind, SqlStatement
+from expacti_cli.analysis.model import Redirect
+from expacti_cli.analysis.nesting import KINDS, Nesting, Pipe
 from expacti_cli.analysis.normalize import (
     has_subcommand,
     program_family,
@@ -48,7 +30,18 @@ from expacti_cli.analysis.normalize import (
     subcommand,
 )
 from expacti_cli.analysis.parser import describe_error, node_text, parse
-from expacti_cli.analysis.sql import classify_sql
+from expacti_cli.analysis.parts import ROOT_SCOPE, PartBuilder, Scope
+from expacti_cli.analysis.plain import PlainCommand, split_plain, unquote_plain
+from expacti_cli.analysis.redirects import RedirInfo, writes_file
+from expacti_cli.analysis.treeshape import (
+    OPERATORS,
+    SEQUENCES,
+    STATEMENTS,
+    glued_newline,
+    split_leftmost,
+    split_rightmost,
+    suspicious_word,
+)
 from expacti_cli.analysis.words import (
     SUBSTITUTIONS,
     Word,
@@ -58,368 +51,19 @@ from expacti_cli.analysis.words import (
 )
 from expacti_cli.analysis.wrappers import WRAPPERS, look_through
 
-# Nodes that hold statements in sequence; redirects on them apply to every command inside.
-_SEQUENCES = frozenset(
-    {
-        "program",
-        "compound_statement",
-        "subshell",
-        "do_group",
-        "if_statement",
-        "elif_clause",
-        "else_clause",
-        "while_statement",
-        "for_statement",
-        "c_style_for_statement",
-        "case_statement",
-        "case_item",
-        "function_definition",
-        "negated_command",
-        "ERROR",
-    }
-)
-_STATEMENTS = frozenset(
-    {
-        "command",
-        "redirected_statement",
-        "pipeline",
-        "list",
-        "variable_assignment",
-        "variable_assignments",
-        "declaration_command",
-        "unset_command",
-        "test_command",
-    }
-    | _SEQUENCES
-)
-_OPERATORS = frozenset({";", "&&", "||", "&", ";;", ";&", ";;&"})
-_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-_NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero", "-"})
-_OBFUSCATION_MARKERS = (
-    "b64decode",
-    "base64",
-    "fromCharCode",
-    "atob(",
-    "codecs.decode",
-    "unhexlify",
-    "fromhex",
-    "zlib.decompress",
-    "marshal.loads",
-    "pack(",
-)
-# Commands made only of these words never need the parser: no expansions, comments or
-# newlines; quotes hold no `$`, backtick, backslash or `!`; a backslash escapes one character.
-# Globs and braces stay as written, as the parser path leaves them.
-_PLAIN_PIECE = r"""(?:[A-Za-z0-9_./:@%+,=~*?{}-]|\\[^\n]|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
-# simple redirects (`> f`, `2>/dev/null`, `2>&1`, `&> log`, `< in`), not here-docs
-_PLAIN_REDIRECT = r"[0-9]*+(?:>>|>\||>&|>|<)|&>>|&>"
-_PLAIN_ITEM = rf"(?:(?:{_PLAIN_REDIRECT})[ \t]*+{_PLAIN_PIECE}|{_PLAIN_PIECE})"
-_PLAIN_COMMAND = (
-    rf"[ \t]*+{_PLAIN_ITEM}"
-    rf"(?:[ \t]++{_PLAIN_ITEM}|[ \t]*+(?:{_PLAIN_REDIRECT})[ \t]*+{_PLAIN_PIECE})*+[ \t]*+"
-)
-_PLAIN_LINE = re.compile(rf"{_PLAIN_COMMAND}(?:(?:&&|\|\||;|\|){_PLAIN_COMMAND})*;?[ \t]*")
-_PLAIN_TOKEN = re.compile(rf"{_PLAIN_REDIRECT}|{_PLAIN_PIECE}|&&|\|\||;|\|")
-_PLAIN_SPECIAL = re.compile(r"[;|&<>]")
-_PLAIN_OPERATORS = frozenset({"&&", "||", ";", "|"})
-_PLAIN_QUOTES = re.compile(r""""([^"]*)"|'([^']*)'|\\(.)|([^"'\\]+)""")
-
-
-def _plain_head(token: str) -> bool:
-    """A first word the fast path may take: no keyword, assignment or brace group."""
-    return token not in _RESERVED and "=" not in token and token[0] not in "{}"
-
-
-def _unquote_plain(token: str) -> list[str]:
-    return [a or b or c or d for a, b, c, d in _PLAIN_QUOTES.findall(token)]
-
-
-_RESERVED = frozenset(
-    "if then else elif fi case esac for select while until do done in function coproc "
-    "! { } [[ ]] [".split()
-)
-
 _MISPLACED_KEYWORDS = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "in", "}"})
 _NEEDS_STAND_IN = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 _STAND_IN_FIRST, _STAND_IN_LAST = 0xE000, 0xF8FF
 
-# What kind of nesting or output a program has, by name or family (see Walker._emit).
-_KINDS: dict[str, str] = {
-    **dict.fromkeys(SHELLS, "shell"),
-    **dict.fromkeys(INTERPRETERS, "interpreter"),
-    **dict.fromkeys(SOURCE_BUILTINS, "source"),
-    **dict.fromkeys(DB_CLIENTS, "db"),
-    **dict.fromkeys(DECODERS, "decoder"),
-    "eval": "eval",
-    "ssh": "ssh",
-    "docker": "docker",
-    "podman": "docker",
-    "docker-compose": "compose",
-    "kubectl": "kubectl",
-    "oc": "kubectl",
-    "watch": "watch",
-    "parallel": "parallel",
-    "find": "find",
-    "su": "su",
-    "echo": "echo",
-    "printf": "printf",
-    "cat": "cat",
-}
 _SUB_LABELS = {"$(": "$()", "`": "``", "<(": "<()", ">(": ">()"}
 
 
-def _field_defaults() -> dict[str, object]:
-    out: dict[str, object] = {}
-    for f in fields(SimpleCommand):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            out[f.name] = f.default_factory()
-        else:
-            out[f.name] = ""
-    return out
-
-
-_DEFAULTS = _field_defaults()
-
-
-class Scope:
-    """Where nested parts are found: depth, owning top-level part, how they were reached."""
-
-    __slots__ = ("depth", "top", "via", "remote_host", "container", "defaults")
-
-    def __init__(
-        self,
-        depth: int = 0,
-        top: int = -1,  # -1 at depth 0: each part is its own top
-        via: tuple[str, ...] = (),
-        remote_host: str = "",
-        container: str = "",
-    ) -> None:
-        self.depth = depth
-        self.top = top
-        self.via = via
-        self.remote_host = remote_host
-        self.container = container
-        # a part's starting fields in this scope, copied in one go by _Part
-        self.defaults: dict[str, object] = {
-            **_DEFAULTS,
-            "words": (),
-            "argv": (),
-            "program": "",
-            "depth": depth,
-            "top": top,
-            "via": via,
-            "remote_host": remote_host,
-            "container": container,
-        }
-
-    def child(self, top: int, label: str, remote_host: str = "", container: str = "") -> Scope:
-        return Scope(
-            self.depth + 1,
-            top,
-            (*self.via, label),
-            remote_host or self.remote_host,
-            container or self.container,
-        )
-
-
-ROOT_SCOPE = Scope()
-
-
-class _RedirInfo:
-    """A parsed redirect plus what it feeds the command (here-doc / here-string body)."""
-
-    __slots__ = ("redirect", "header", "stdin", "subs", "trailing", "args", "start", "end")
-
-    def __init__(
-        self,
-        redirect: Redirect,
-        header: str,
-        stdin: str | None = None,
-        subs: list[Node] | None = None,
-    ) -> None:
-        self.redirect = redirect
-        self.header = header  # the redirect as written, without a here-doc body
-        self.stdin = stdin  # text fed on stdin (here-doc body, here-string + newline)
-        self.subs = subs
-        # tree-sitter hangs what follows `<<EOF` on the same line under the here-doc:
-        # ("pipe", node) / ("op", "&&", node)
-        self.trailing: list[tuple[str, str, Node]] = []
-        # ... and the words after a redirect target (`rm > log -rf /`): arguments of the command
-        self.args: list[Word] = []
-        self.start = -1  # byte offsets of a file redirect (see Walker._command)
-        self.end = -1
-
-
-class _Plain:
-    """A command of plain words found by the fast path (see Walker.run_plain)."""
-
-    __slots__ = ("tokens", "text", "redirects")
-
-    def __init__(
-        self, tokens: list[str], text: str, redirects: list[tuple[str, str]] | None = None
-    ) -> None:
-        self.tokens = tokens
-        self.text = text
-        self.redirects = redirects  # (operator as written, target token)
-
-    def redirect_infos(self) -> list[_RedirInfo]:
-        infos: list[_RedirInfo] = []
-        for written, target_token in self.redirects or ():
-            digits = len(written) - len(written.lstrip("0123456789"))
-            fd = int(written[:digits]) if digits else None
-            op = written[digits:]
-            target = "".join(_unquote_plain(target_token))
-            redirect = Redirect(op, target, fd, _is_write(op, target, False), False)
-            infos.append(_RedirInfo(redirect, f"{written}{target_token}"))
-        return infos
-
-    def words(self) -> list[Word]:
-        return [
-            Word("".join(_unquote_plain(t))) if "'" in t or '"' in t or "\\" in t else Word(t)
-            for t in self.tokens
-        ]
-
-
-class _Pipe:
-    """Where a command sits in a pipeline and what the previous element prints."""
-
-    __slots__ = ("position", "length", "stdin", "decoded")
-
-    def __init__(self, position: int, length: int, stdin: str | None, decoded: str) -> None:
-        self.position = position
-        self.length = length
-        self.stdin = stdin  # literal text piped in, None when unknown
-        self.decoded = decoded  # kind of decoding that produced stdin ("" if none)
-
-
-class _Part:
-    """Mutable twin of SimpleCommand while the walk fills it in.
-
-    Its __dict__ holds exactly SimpleCommand's fields, so freezing hands that dict to a new
-    SimpleCommand: building frozen dataclasses field by field cost more than parsing.
-    """
-
-    __slots__ = ("__dict__", "feeds_code")
-
-    text: str
-    words: tuple[str, ...]
-    argv: tuple[str, ...]
-    program: str
-    short_flags: frozenset[str]
-    long_flags: frozenset[str]
-    positionals: tuple[str, ...]
-    subcommand: str
-    env: tuple[tuple[str, str], ...]
-    wrappers: tuple[str, ...]
-    redirects: tuple[Redirect, ...]
-    depth: int
-    top: int
-    via: tuple[str, ...]
-    remote_host: str
-    container: str
-    background: bool
-    pipeline_position: int
-    pipeline_length: int
-    piped_into: str
-    dynamic_program: bool
-    dynamic_args: bool
-    has_substitution: bool
-    is_eval: bool
-    obfuscated: bool
-    interpreter_code: str
-    sql: tuple[SqlStatement, ...]
-    db_client: str
-    db_target: str
-    find_actions: tuple[str, ...]
-
-    def __init__(self, text: str, scope: Scope) -> None:
-        d = self.__dict__
-        d.update(scope.defaults)
-        d["text"] = text
-        self.feeds_code = False  # a shell/interpreter reading its code from the pipe
-
-    def freeze(self) -> SimpleCommand:
-        frozen = object.__new__(SimpleCommand)
-        frozen.__dict__.update(self.__dict__)
-        return frozen
-
-
-def _split_rightmost(node: Node) -> tuple[list[tuple[Node, str]], Node]:
-    """A list's statements before its last one (each with the operator after it), and the
-    last one."""
-    items: list[Node | str] = []
-
-    def flatten(list_node: Node) -> None:
-        for child in list_node.children:
-            if not child.is_named:
-                if child.type in _OPERATORS:
-                    items.append(child.type)
-            elif child.type == "list":
-                flatten(child)
-            elif child.type != "comment":
-                items.append(child)
-
-    flatten(node)
-    statements = [i for i in items if not isinstance(i, str)]
-    operators = [i for i in items if isinstance(i, str)]
-    return list(zip(statements[:-1], operators, strict=False)), statements[-1]
-
-
-def _split_leftmost(node: Node) -> tuple[Node | None, list[tuple[str, Node]]]:
-    """A list's first statement, and the (operator, statement) pairs after it."""
-    lead: Node | None = None
-    rest: list[tuple[str, Node]] = []
-    op = ""
-    for child in node.children:
-        if not child.is_named:
-            if child.type in _OPERATORS:
-                op = child.type
-            continue
-        if child.type == "comment":
-            continue
-        if lead is None:
-            if child.type == "list":
-                lead, inner = _split_leftmost(child)
-                rest.extend(inner)
-            else:
-                lead = child
-        else:
-            rest.append((op, child))
-    return lead, rest
-
-
-def _glued_newline(node: Node) -> bool:
-    """An unquoted word spanning a newline: bash would have ended the command there."""
-    t = node.type
-    if t == "concatenation":
-        return any(_glued_newline(c) for c in node.children)
-    if t not in ("word", "simple_expansion", "number"):
-        return False
-    raw = node.text or b""
-    return b"\n" in raw.replace(b"\\\n", b"")
-
-
-def _is_write(op: str, target: str, dynamic: bool) -> bool:
-    if op in ("<", "<<", "<<-", "<<<", "<&", "<&-", ">&-"):
-        return False
-    if op == ">&":
-        # `>&2` duplicates a descriptor; `>&file` is bash shorthand for `&>file`.
-        return dynamic or not (target.isdigit() or target == "-")
-    if op not in _WRITE_OPS:
-        return False
-    if dynamic:
-        return True
-    return target not in _NOT_FILES and not target.startswith("/dev/fd/")
-
-
-class Walker:
+class Walker(Nesting):
     """Analyse one command line (see analysis/__init__.py for the entry point)."""
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
-        self.parts: list[_Part] = []
+        self.parts: list[PartBuilder] = []
         self.operators: list[str] = []
         self.problems: list[str] = []
         self.notes: list[str] = []
@@ -462,59 +106,10 @@ class Walker:
         common case, this avoids tree-sitter-bash's cost on pipelines (its parse of
         `a | b | c` takes ~20 times that of `a | b`).
         """
-        if _PLAIN_LINE.fullmatch(source) is None or "|&" in source:
-            return False  # `|&` (stderr too) is one operator to bash
-        if _PLAIN_SPECIAL.search(source) is None:
-            # one command, no redirect (the usual case)
-            found: list[str] = _PLAIN_TOKEN.findall(source)
-            if not _plain_head(found[0]):
-                return False
-            self._emit_plain(_Plain(found, source.strip(" \t")), scope)
-            return True
-        # commands grouped into pipelines, with the operators in order
-        pipelines: list[list[_Plain]] = [[]]
-        operators: list[str] = []
-        tokens: list[str] = []
-        redirects: list[tuple[str, str]] = []
-        pending = ""
-        start = end = -1
-        for m in _PLAIN_TOKEN.finditer(source):
-            token = m.group()
-            if pending:
-                if token == "-" and pending[-1] == "&":
-                    return False  # `3>&-` closes a descriptor: one token to the parser
-                redirects.append((pending, token))
-                pending = ""
-                end = m.end()
-                continue
-            if token in _PLAIN_OPERATORS:
-                if not tokens:
-                    return False
-                pipelines[-1].append(_Plain(tokens, source[start:end], redirects))
-                operators.append(token)
-                if token != "|":
-                    pipelines.append([])
-                tokens = []
-                redirects = []
-                start = -1
-                continue
-            if start < 0:
-                start = m.start()
-            end = m.end()
-            if token[-1] in "<>&|":  # a redirect operator: its target is the next token
-                pending = token
-            else:
-                tokens.append(token)
-        if tokens:
-            pipelines[-1].append(_Plain(tokens, source[start:end], redirects))
-        elif redirects or operators[-1:] != [";"]:
+        found = split_plain(source)
+        if found is None:
             return False
-        if not pipelines[-1]:
-            pipelines.pop()
-        for pipeline in pipelines:
-            for command in pipeline:
-                if not _plain_head(command.tokens[0]):
-                    return False
+        pipelines, operators = found
         # operators go in the order the parser path records them: a pipeline's `|` first,
         # then what its commands nest, then the operator after it
         after = iter([op for op in operators if op != "|"])
@@ -529,39 +124,13 @@ class Walker:
                 self.operators.append(op)
         return True
 
-    def _nest_code(
-        self, code: str, scope: Scope, top: int, label: str, strict: bool = True, **where: str
-    ) -> bool:
-        """Analyse code found inside a part (bash -c, eval, ssh, here-doc...) one level down."""
-        if not code.strip():
-            return False
-        if not self._deeper_ok(scope, label):
-            return False
-        child = scope.child(top, label, **where)
-        if not self.run_plain(code, child):
-            self.run(code, child, f"{label} script", strict)
-        return True
-
-    def _deeper_ok(self, scope: Scope, label: str) -> bool:
-        if scope.depth + 1 > self.max_depth:
-            if not self.depth_exceeded:
-                self.problems.append(
-                    f"nesting deeper than {self.max_depth} levels at {label!r}: not analysed"
-                )
-            self.depth_exceeded = True
-            self.unparsed = True
-            return False
-        return True
-
-    # --- statements ---------------------------------------------------------------------
-
     def _walk(
         self,
         node: Node,
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
-        pipe: _Pipe | None,
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
+        pipe: Pipe | None,
     ) -> str | None:
         t = node.type
         if t == "command":
@@ -569,7 +138,7 @@ class Walker:
         if t == "redirected_statement":
             return self._redirected(node, scope, extra, tail, pipe)
         if t == "pipeline":
-            elements: list[tuple[Node | None, list[_RedirInfo]]] = []
+            elements: list[tuple[Node | None, list[RedirInfo]]] = []
             after: list[tuple[str, Node]] = []
             self._flatten_pipeline(node, scope, extra, elements, after)
             if not after:
@@ -578,7 +147,7 @@ class Walker:
             return self._walk_after(after, scope, extra, tail)
         if t == "list":
             return self._sequence(node, scope, extra, tail)
-        if t in _SEQUENCES:
+        if t in SEQUENCES:
             both = extra + tail if tail else extra
             return self._sequence(node, scope, both, [])
         if t in ("variable_assignment", "variable_assignments"):
@@ -598,14 +167,14 @@ class Walker:
         return None
 
     def _sequence(
-        self, node: Node, scope: Scope, extra: list[_RedirInfo], tail: list[_RedirInfo]
+        self, node: Node, scope: Scope, extra: list[RedirInfo], tail: list[RedirInfo]
     ) -> str | None:
         """Statements separated by operators; `tail` redirects go to the last statement only."""
         children = node.children
         last_stmt = -1
         if tail:
             for idx in range(len(children) - 1, -1, -1):
-                if children[idx].type in _STATEMENTS:
+                if children[idx].type in STATEMENTS:
                     last_stmt = idx
                     break
         out: str | None = None
@@ -620,7 +189,7 @@ class Walker:
                 self._check_gap(node, token_end, child)
             token_end = child.end_byte
             if not child.is_named:
-                if ct in _OPERATORS:
+                if ct in OPERATORS:
                     separated = True
                     if ct != ";;":
                         self.operators.append(ct)
@@ -629,7 +198,7 @@ class Walker:
                             if part.depth == scope.depth:
                                 part.background = True
                 continue
-            if ct in _STATEMENTS:
+            if ct in STATEMENTS:
                 if not separated and prev_end >= 0:
                     raw = node.text or b""
                     gap = raw[prev_end - node.start_byte : child.start_byte - node.start_byte]
@@ -650,12 +219,12 @@ class Walker:
         self,
         node: Node,
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
-        pipe: _Pipe | None,
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
+        pipe: Pipe | None,
     ) -> str | None:
         body: Node | None = None
-        own: list[_RedirInfo] = []
+        own: list[RedirInfo] = []
         prev_end = -1
         for child in node.children:
             ct = child.type
@@ -690,7 +259,7 @@ class Walker:
         if gap and not gap.startswith(b"#"):
             self._syntax_problem(child, "text the parser skipped")
 
-    def _recover_gap(self, node: Node, start: int, redirect: Node, info: _RedirInfo) -> None:
+    def _recover_gap(self, node: Node, start: int, redirect: Node, info: RedirInfo) -> None:
         """Words tree-sitter dropped between a command and its redirect.
 
         tree-sitter-bash 0.25 silently drops a lone `-` before `<<` (`psql -f - <<EOF`,
@@ -709,11 +278,11 @@ class Walker:
     def _walk_body(
         self,
         body: Node | None,
-        own: list[_RedirInfo],
+        own: list[RedirInfo],
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
-        pipe: _Pipe | None,
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
+        pipe: Pipe | None,
     ) -> str | None:
         if body is None:
             # `> file` alone still truncates the file: keep it as a part with no program
@@ -734,14 +303,14 @@ class Walker:
         self,
         node: Node,
         body: Node | None,
-        own: list[_RedirInfo],
+        own: list[RedirInfo],
         trailing: list[tuple[str, str, Node]],
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
     ) -> str | None:
         """`cat <<EOF | psql && rm x`: rebuild the pipeline and list tree-sitter folded away."""
-        elements: list[tuple[Node | None, list[_RedirInfo]]] = [(body, own)]
+        elements: list[tuple[Node | None, list[RedirInfo]]] = [(body, own)]
         after: list[tuple[str, Node]] = []
         for kind, op, tnode in trailing:
             if kind == "pipe" and not after:
@@ -758,8 +327,8 @@ class Walker:
         self,
         node: Node,
         scope: Scope,
-        extra: list[_RedirInfo],
-        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        extra: list[RedirInfo],
+        elements: list[tuple[Node | None, list[RedirInfo]]],
         after: list[tuple[str, Node]],
     ) -> None:
         skip = self._pipeline_head(node, scope, extra, elements, after)
@@ -769,8 +338,8 @@ class Walker:
         self,
         node: Node,
         scope: Scope,
-        extra: list[_RedirInfo],
-        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        extra: list[RedirInfo],
+        elements: list[tuple[Node | None, list[RedirInfo]]],
         after: list[tuple[str, Node]],
     ) -> int:
         """Undo tree-sitter's `(a && b) | c` for bash's `a && (b | c)`.
@@ -786,7 +355,7 @@ class Walker:
         else:
             return 0
         body = head
-        redirects: list[_RedirInfo] = []
+        redirects: list[RedirInfo] = []
         if head.type == "redirected_statement":
             inner = head.child_by_field_name("body")
             if inner is None or inner.type not in ("list", "pipeline"):
@@ -804,7 +373,7 @@ class Walker:
                 return idx + 1
         if body.type != "list":
             return 0
-        before, last = _split_rightmost(body)
+        before, last = split_rightmost(body)
         for stmt, op in before:
             start = len(self.parts)
             self._walk(stmt, scope, extra, [], None)
@@ -825,11 +394,11 @@ class Walker:
     def _flatten_into(
         self,
         node: Node,
-        elements: list[tuple[Node | None, list[_RedirInfo]]],
+        elements: list[tuple[Node | None, list[RedirInfo]]],
         after: list[tuple[str, Node]],
         skip: int = 0,
         scope: Scope | None = None,
-        extra: list[_RedirInfo] | None = None,
+        extra: list[RedirInfo] | None = None,
     ) -> None:
         """Collect a pipeline's elements.
 
@@ -855,7 +424,7 @@ class Walker:
                 else:
                     self._flatten_into(child, elements, after)
             elif ct == "list":
-                lead, rest = _split_leftmost(child)
+                lead, rest = split_leftmost(child)
                 if lead is None:
                     continue
                 if lead.type == "pipeline":
@@ -870,8 +439,8 @@ class Walker:
         self,
         after: list[tuple[str, Node]],
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
     ) -> str | None:
         """Walk the statements that followed a rebuilt pipeline, with their operators."""
         out: str | None = None
@@ -889,10 +458,10 @@ class Walker:
 
     def _pipeline(
         self,
-        elements: Sequence[tuple[Node | _Plain | None, list[_RedirInfo]]],
+        elements: Sequence[tuple[Node | PlainCommand | None, list[RedirInfo]]],
         scope: Scope,
-        extra: list[_RedirInfo],
-        tail: list[_RedirInfo],
+        extra: list[RedirInfo],
+        tail: list[RedirInfo],
     ) -> str | None:
         n = len(elements)
         stdin: str | None = None
@@ -901,10 +470,10 @@ class Walker:
         ranges: list[tuple[int, int]] = []
         out: str | None = None
         for i, (element, own) in enumerate(elements):
-            pipe = _Pipe(i, n, stdin, decoded)
+            pipe = Pipe(i, n, stdin, decoded)
             start = len(self.parts)
             el_tail = tail if i == n - 1 else []
-            if isinstance(element, _Plain):
+            if isinstance(element, PlainCommand):
                 out = self._emit(
                     element.words(), [], element.redirect_infos(), element.text, scope, pipe, []
                 )
@@ -948,7 +517,7 @@ class Walker:
 
     # --- redirects ----------------------------------------------------------------------
 
-    def _redirect(self, node: Node) -> list[_RedirInfo]:
+    def _redirect(self, node: Node) -> list[RedirInfo]:
         t = node.type
         if t == "heredoc_redirect":
             return self._heredoc(node)
@@ -958,8 +527,10 @@ class Walker:
             for child in node.children:
                 if child.is_named:
                     word = evaluate(child)
+                    if suspicious_word(word.value, child) and glued_newline(child):
+                        self._syntax_problem(child, "newline inside a word")
             value = word.value if word else ""
-            info = _RedirInfo(
+            info = RedirInfo(
                 Redirect(op, value, None, False, bool(word and word.dynamic)),
                 node_text(node),
                 stdin=value + "\n",
@@ -983,6 +554,8 @@ class Walker:
             elif not child.is_named:
                 op = ct
                 op_end = child.end_byte
+            elif ct == "comment":
+                continue  # `ls <# x` + newline: the check below sees the newline
             elif target is None:
                 if (
                     op_end >= 0
@@ -994,26 +567,28 @@ class Walker:
                     # bash refuses `ls >` + newline; tree-sitter reads the next line as target
                     self._syntax_problem(node, f"redirect {op!r} followed by a newline")
                 target = evaluate(child)
+                if suspicious_word(target.value, child) and glued_newline(child):
+                    self._syntax_problem(child, "newline inside a word")
             else:
                 args.append(evaluate(child))
         value = target.value if target else ""
         dynamic = bool(target and target.dynamic)
-        is_write = _is_write(op, value, dynamic)
+        is_write = writes_file(op, value, dynamic)
         if target is not None and target.node is not None and target.node.type in SUBSTITUTIONS:
             is_write = False  # `> >(tee log)` feeds a process: its writes are its own part
         redirect = Redirect(op, value, fd, is_write, dynamic)
-        info = _RedirInfo(redirect, node_text(node), subs=target.subs if target else None)
+        info = RedirInfo(redirect, node_text(node), subs=target.subs if target else None)
         info.args = args
         info.start = node.start_byte
         info.end = node.end_byte
         return [info]
 
-    def _heredoc(self, node: Node) -> list[_RedirInfo]:
+    def _heredoc(self, node: Node) -> list[RedirInfo]:
         op = "<<"
         delimiter = ""
         body = ""
         subs: list[Node] = []
-        more: list[_RedirInfo] = []
+        more: list[RedirInfo] = []
         trailing: list[tuple[str, str, Node]] = []
         pending_op = ""
         for child in node.children:
@@ -1039,7 +614,7 @@ class Walker:
         if op == "<<-":
             body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
         quoted = any(q in delimiter for q in "'\"\\")
-        info = _RedirInfo(
+        info = RedirInfo(
             Redirect(op, body, None, False, bool(subs) or (not quoted and "$" in body)),
             f"{op}{delimiter}",
             stdin=body,
@@ -1054,15 +629,15 @@ class Walker:
         self,
         node: Node,
         scope: Scope,
-        redirs: list[_RedirInfo],
-        pipe: _Pipe | None,
+        redirs: list[RedirInfo],
+        pipe: Pipe | None,
         text: str | None = None,
     ) -> str | None:
         """One simple command; `text` is its source when the caller knows it better."""
         env: list[tuple[str, str]] = []
         env_subs: list[Node] = []
         words: list[Word] = []
-        own: list[_RedirInfo] = []
+        own: list[RedirInfo] = []
         stray: list[Node] = []
         first_type = ""
         for child in node.children:
@@ -1076,7 +651,12 @@ class Walker:
                     words.append(Word(raw.decode("utf-8", "surrogateescape"), node=child))
             elif ct == "variable_assignment":
                 name, value = self._assignment_pair(child)
-                if "\n" in value.value and value.node is not None and _glued_newline(value.node):
+                vnode = value.node
+                if (
+                    vnode is not None
+                    and suspicious_word(value.value, vnode)
+                    and glued_newline(vnode)
+                ):
                     self._syntax_problem(child, "newline inside a word")
                 env.append((name, value.value))
                 if value.subs:
@@ -1091,7 +671,7 @@ class Walker:
                     words.extend(info.args)
                     info.args = []
                     own.append(info)
-            elif ct in _STATEMENTS:
+            elif ct in STATEMENTS:
                 # `sudo (rm x)`: tree-sitter accepts it, bash does not; keep what it runs
                 self._syntax_problem(child, f"unexpected {ct.replace('_', ' ')} in a command")
                 stray.append(child)
@@ -1104,7 +684,7 @@ class Walker:
             # `ls; fi`: tree-sitter reads a stray keyword as a command name, bash refuses
             self._syntax_problem(node, f"unexpected {words[0].value!r}")
         for w in words:
-            if "\n" in w.value and w.node is not None and _glued_newline(w.node):
+            if w.node is not None and suspicious_word(w.value, w.node) and glued_newline(w.node):
                 # `$` + newline + `rm`: tree-sitter glues what bash keeps as two commands
                 self._syntax_problem(w.node, "newline inside a word")
         all_redirs = own + redirs if redirs else own
@@ -1126,7 +706,7 @@ class Walker:
         return out
 
     @staticmethod
-    def _descriptor_zero(words: list[Word], redirs: list[_RedirInfo]) -> None:
+    def _descriptor_zero(words: list[Word], redirs: list[RedirInfo]) -> None:
         """`cmd 0>f`: tree-sitter reads `0` as an argument, bash as the redirect's descriptor."""
         node = words[-1].node
         if node is None or node.type != "number":
@@ -1150,7 +730,7 @@ class Walker:
                 value = evaluate(child)
         return name, value if value is not None else Word("")
 
-    def _assignment(self, node: Node, scope: Scope, redirs: list[_RedirInfo]) -> None:
+    def _assignment(self, node: Node, scope: Scope, redirs: list[RedirInfo]) -> None:
         """A bare `A=1` (or `A=$(cmd) B=2`): a part with no program."""
         nodes = [node] if node.type == "variable_assignment" else list(node.named_children)
         env: list[tuple[str, str]] = []
@@ -1164,7 +744,7 @@ class Walker:
                 subs.extend(value.subs)
         self._emit([], env, redirs, node_text(node), scope, None, subs)
 
-    def _pseudo_command(self, node: Node, scope: Scope, redirs: list[_RedirInfo]) -> None:
+    def _pseudo_command(self, node: Node, scope: Scope, redirs: list[RedirInfo]) -> None:
         """`export A=$(x)`, `local v`, `unset f`, `[[ -f x ]]`: keyword-led statements."""
         words: list[Word] = []
         if node.type == "test_command":
@@ -1228,18 +808,14 @@ class Walker:
         self.unparsed = True
         self.problems.append(f"syntax error: {what} at line {row + 1}, column {col + 1}")
 
-    def _note(self, note: str) -> None:
-        if note not in self.notes:
-            self.notes.append(note)
-
-    def _append(self, part: _Part, scope: Scope) -> int:
+    def _append(self, part: PartBuilder, scope: Scope) -> int:
         index = len(self.parts)
         if scope.top < 0:
             part.top = index
         self.parts.append(part)
         return index
 
-    def _emit_plain(self, command: _Plain, scope: Scope) -> None:
+    def _emit_plain(self, command: PlainCommand, scope: Scope) -> None:
         """_emit for a plain command outside a pipeline, skipping Word objects when it can.
 
         Most commands (`git status`, `npm test`) wrap nothing, nest nothing and print nothing
@@ -1251,16 +827,16 @@ class Walker:
             return
         if "'" in text or '"' in text or "\\" in text:
             values = [
-                "".join(_unquote_plain(t)) if "'" in t or '"' in t or "\\" in t else t
+                "".join(unquote_plain(t)) if "'" in t or '"' in t or "\\" in t else t
                 for t in tokens
             ]
         else:
             values = tokens
         program = program_name(values[0])
-        if program in WRAPPERS or program in _KINDS or program_family(program) in _KINDS:
+        if program in WRAPPERS or program in KINDS or program_family(program) in KINDS:
             self._emit([Word(v) for v in values], [], [], text, scope, None, [])
             return
-        part = _Part(text, scope)
+        part = PartBuilder(text, scope)
         d = part.__dict__
         argv = tuple(values)
         d["words"] = argv
@@ -1277,14 +853,14 @@ class Walker:
         self,
         words: list[Word],
         env: list[tuple[str, str]],
-        redirs: list[_RedirInfo],
+        redirs: list[RedirInfo],
         text: str,
         scope: Scope,
-        pipe: _Pipe | None,
+        pipe: Pipe | None,
         env_subs: list[Node],
     ) -> str | None:
         """Build one part from its words, then walk what is nested in it."""
-        part = _Part(text, scope)
+        part = PartBuilder(text, scope)
         d = part.__dict__
         values: list[str] = []
         subs: list[Node] = list(env_subs) if env_subs else []
@@ -1357,7 +933,7 @@ class Walker:
                 d["obfuscated"] = True
         if not argv:
             return None
-        kind = _KINDS.get(program) or _KINDS.get(program_family(program))
+        kind = KINDS.get(program) or KINDS.get(program_family(program))
         if kind is None and not d["has_substitution"]:
             return None  # the common case: nothing nested, nothing decoded
 
@@ -1373,217 +949,6 @@ class Walker:
         decoded = ""
         if not stdin_kind and pipe is not None and pipe.position > 0:
             stdin, stdin_kind, decoded = pipe.stdin, "pipe", pipe.decoded
-
-        args_w = argv[1:]
-        out: str | None = None
-        if kind == "shell":
-            self._shell(part, args_w, scope, stdin, stdin_kind, decoded, sub_out, hidden_source)
-        elif kind == "eval":
-            d["is_eval"] = True
-            code = self._joined(args_w, sub_out)
-            if hidden_source:
-                d["obfuscated"] = True
-            if code is not None:
-                self._nest_code(code, scope, top, "eval")
-        elif kind == "source":
-            if args_w and args_w[0].pure_substitution:
-                d["is_eval"] = True
-                d["obfuscated"] = d["obfuscated"] or hidden_source
-        elif kind == "interpreter":
-            self._interpreter(part, scope, args_w, stdin, stdin_kind, decoded, hidden_source)
-        elif kind == "ssh":
-            found = ssh_invocation(args_w)
-            if found is not None:
-                host, remote = found
-                code = " ".join(w.value for w in remote) if remote else None
-                if code is None and stdin is not None and stdin_kind != "file":
-                    code = stdin
-                if code is not None:
-                    self._nest_code(code, scope, top, f"ssh {host}", remote_host=host)
-        elif kind in ("docker", "kubectl", "compose"):
-            if kind == "kubectl":
-                found = kubectl_exec(args_w)
-                label = f"{program} exec"
-            elif kind == "compose":
-                found = docker_compose_exec(args_w)
-                label = f"{program} exec"
-            else:
-                found = docker_exec(args_w)
-                how = part.subcommand or "exec"
-                label = f"{program} {'compose exec' if how == 'compose' else how}"
-            if found is not None and found[1]:
-                name, cmd = found
-                self._nest_argv(cmd, scope, top, f"{label} {name}", container=name)
-        elif kind == "watch":
-            cmd = watch_command(args_w)
-            if cmd:
-                if any(w.value in ("-x", "--exec") for w in args_w[: len(args_w) - len(cmd)]):
-                    self._nest_argv(cmd, scope, top, "watch")
-                else:
-                    self._nest_code(" ".join(w.value for w in cmd), scope, top, "watch")
-        elif kind == "parallel":
-            self._parallel(args_w, scope, top)
-        elif kind == "find":
-            actions, execs = find_invocation(args_w)
-            d["find_actions"] = actions
-            for action, cmd in execs:
-                if cmd:
-                    self._nest_argv(cmd, scope, top, f"find {action}")
-        elif kind == "su":
-            user, cmd_word = su_command(args_w)
-            if cmd_word is not None:
-                if cmd_word.dynamic:
-                    d["is_eval"] = True
-                self._nest_code(cmd_word.value, scope, top, f"su {user}".strip())
-        elif kind == "db":
-            self._database(part, db_client(program), args_w, stdin, stdin_kind)
-        elif kind == "echo" or kind == "printf":
-            out, numeric = (echo_output if kind == "echo" else printf_output)(args_w)
-            if numeric:
-                self._last_decoded = f"{program} escapes"
-        elif kind == "cat":
-            if not d["positionals"] and stdin_kind in ("heredoc", "herestring", "pipe"):
-                out = stdin
-                self._last_decoded = decoded
-        elif kind == "decoder":
-            if stdin is not None and is_decoder(program, d["argv"][1:]):
-                out, how = decoder_output(program, d["argv"][1:], stdin)
-                if out is not None:
-                    self._note(preview(how, out))
-                    self._last_decoded = how
-        return out
-
-    def _joined(self, args: list[Word], sub_out: dict[int, str | None]) -> str | None:
-        """The code `eval ARGS` runs; None when it is only substitutions we cannot see into."""
-        pieces: list[str] = []
-        known = False
-        for w in args:
-            sub = w.substitution
-            if sub is not None:
-                value = sub_out.get(sub.id)
-                if value is None:
-                    continue
-                pieces.append(value)
-                known = True
-            else:
-                pieces.append(w.value)
-                known = True
-        return " ".join(pieces) if known else None
-
-    def _shell(
-        self,
-        part: _Part,
-        args: list[Word],
-        scope: Scope,
-        stdin: str | None,
-        stdin_kind: str,
-        decoded: str,
-        sub_out: dict[int, str | None],
-        hidden_source: bool,
-    ) -> None:
-        inv = shell_invocation(args)
-        label = f"{part.program} -c"
-        if inv.mode == "c":
-            script = inv.script
-            if script is None:
-                return
-            if script.dynamic:
-                part.is_eval = True
-                if hidden_source:
-                    part.obfuscated = True
-            sub = script.substitution
-            if sub is not None:
-                code = sub_out.get(sub.id)
-                if code is None:
-                    return
-            else:
-                code = script.value
-            self._nest_code(code, scope, part.top, label)
-        elif inv.mode == "file":
-            if inv.script is not None and inv.script.pure_substitution:
-                # bash <(curl ...): the script is whatever the substitution prints.
-                part.is_eval = True
-                part.obfuscated = part.obfuscated or hidden_source
-        elif stdin_kind in ("heredoc", "herestring"):
-            if stdin is not None:
-                op = "<<" if stdin_kind == "heredoc" else "<<<"
-                self._nest_code(stdin, scope, part.top, f"{part.program} {op}")
-        elif stdin_kind == "pipe":
-            part.obfuscated = True
-            part.feeds_code = True
-            if stdin is not None:
-                if decoded:
-                    self._note(preview(decoded, stdin))
-                self._nest_code(stdin, scope, part.top, f"| {part.program}")
-
-    def _interpreter(
-        self,
-        part: _Part,
-        scope: Scope,
-        args: list[Word],
-        stdin: str | None,
-        stdin_kind: str,
-        decoded: str,
-        hidden_source: bool,
-    ) -> None:
-        inv = interpreter_invocation(part.program, args)
-        code = "\n".join(w.value for w in inv.code)
-        if inv.code and any(w.dynamic for w in inv.code):
-            part.is_eval = True
-        if inv.reads_stdin:
-            if stdin_kind in ("heredoc", "herestring") and stdin is not None:
-                code = stdin
-            elif stdin_kind == "pipe":
-                part.obfuscated = True
-                part.feeds_code = True
-                if stdin is not None:
-                    code = stdin
-                    if decoded:
-                        self._note(preview(decoded, stdin))
-        elif inv.script is not None and inv.script.pure_substitution:
-            part.is_eval = True
-            part.obfuscated = part.obfuscated or hidden_source
-        part.interpreter_code = code
-        if code:
-            if any(m in code for m in _OBFUSCATION_MARKERS):
-                part.obfuscated = True
-            for shell_code in embedded_shell_commands(code, program_family(part.program)):
-                self._nest_code(shell_code, scope, part.top, f"{part.program} code", strict=False)
-
-    def _database(
-        self, part: _Part, client: str, args: list[Word], stdin: str | None, stdin_kind: str
-    ) -> None:
-        inv = db_invocation(client, args)
-        part.db_client = client
-        part.db_target = inv.target
-        dialect = DIALECTS[client]
-        statements: list[SqlStatement] = []
-        for code in inv.code:
-            statements.extend(classify_sql(code, dialect))
-        for path in inv.files:
-            if path in ("-", "/dev/stdin") and stdin is not None:
-                statements.extend(classify_sql(stdin, dialect))  # psql -f - <<EOF
-            else:
-                statements.append(SqlStatement(SqlKind.UNKNOWN, "FILE", path))
-        if not inv.code and not inv.files and inv.reads_stdin:
-            if stdin is not None and stdin_kind in ("heredoc", "herestring", "pipe"):
-                statements.extend(classify_sql(stdin, dialect))
-            elif stdin_kind in ("file", "pipe"):
-                statements.append(SqlStatement(SqlKind.UNKNOWN, "STDIN", f"<{stdin_kind}>"))
-        part.sql = tuple(statements)
-
-    def _parallel(self, args: list[Word], scope: Scope, top: int) -> None:
-        """`parallel 'rm {}' ::: a b`: a one-word command is shell code."""
-        words = [w for w in args if not w.value.startswith("-")]
-        if words and words[0].value not in (":::", "::::"):
-            self._nest_code(words[0].value, scope, top, "parallel")
-
-    def _nest_argv(
-        self, words: list[Word], scope: Scope, top: int, label: str, container: str = ""
-    ) -> None:
-        """A command given as argv (docker exec, find -exec): one part one level down."""
-        if not self._deeper_ok(scope, label):
-            return
-        child = scope.child(top, label, container=container)
-        text = " ".join(shlex.quote(w.value) if not w.dynamic else w.value for w in words)
-        self._emit(list(words), [], [], text, child, None, [])
+        return self._nested(
+            kind, part, argv[1:], scope, stdin, stdin_kind, decoded, sub_out, hidden_source
+        )

@@ -224,8 +224,12 @@ def force(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
     if not forced:
         return None
     if verdict.category == "vcs" and verdict.summary == "push":
-        return Hit(25, "force push: rewrites the remote history", "with force")
-    return Hit(8, "force: no prompts, errors ignored", "forced")
+        return _FORCE_PUSH_HIT
+    return _FORCE_HIT
+
+
+_FORCE_PUSH_HIT = Hit(25, "force push: rewrites the remote history", "with force")
+_FORCE_HIT = Hit(8, "force: no prompts, errors ignored", "forced")
 
 
 _ROOT_HIT = Hit(60, 'root path: "/"', "of the root directory")
@@ -372,12 +376,13 @@ def _production_candidates(part: SimpleCommand, verdict: Verdict) -> list[str]:
 _PLACELESS = frozenset({"read_only", "build", "file_write", "file_delete", "permissions"})
 
 
-def _may_name_marker(part: SimpleCommand, words: tuple[str, ...]) -> bool:
+def _may_name_marker(part: SimpleCommand, words: tuple[str, ...], argv_text: str) -> bool:
     """False when no production candidate of the part can contain a marker: every candidate
     is a word of argv (flags and positionals are argv words), the part of one after "=", an
     env value, the host, the database or the container. A necessary condition only (no
-    word boundaries): the regex decides, this only skips building the candidates."""
-    text = "\n".join(part.argv)
+    word boundaries): the regex decides, this only skips building the candidates.
+    `argv_text` is "\n".join(part.argv)."""
+    text = argv_text
     if part.env or part.remote_host or part.db_target or part.container:
         extra = (part.remote_host, part.db_target, part.container)
         text = "\n".join((text, *(value for _, value in part.env), *extra))
@@ -391,13 +396,19 @@ def _may_name_marker(part: SimpleCommand, words: tuple[str, ...]) -> bool:
 
 
 def production_target(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _production_target(part, verdict, ctx, "\n".join(part.argv))
+
+
+def _production_target(
+    part: SimpleCommand, verdict: Verdict, ctx: Context, argv_text: str
+) -> Hit | None:
     if ctx.markers is None:
         return None
     if verdict.category in _PLACELESS and not (
         part.remote_host or part.db_target or part.container or part.env
     ):
         return None  # local file commands name no host, context or database
-    if ctx.marker_words is not None and not _may_name_marker(part, ctx.marker_words):
+    if ctx.marker_words is not None and not _may_name_marker(part, ctx.marker_words, argv_text):
         return None
     for candidate in _production_candidates(part, verdict):
         if ctx.markers.search(candidate):
@@ -444,11 +455,15 @@ _SKIP_WORDS = frozenset(
 
 
 def skip_confirmation(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _skip_confirmation(part, verdict, "\n".join(part.argv))
+
+
+def _skip_confirmation(part: SimpleCommand, verdict: Verdict, argv_text: str) -> Hit | None:
     if not verdict.mutating or verdict.category == "file_delete":
         return None
-    args = part.argv[1:]
-    if not _SKIP_WORDS.isdisjoint(args) or "--confirm=" in "\n".join(args):
-        for word in args:
+    # Most commands have none of these words: one set test instead of a test per word.
+    if not _SKIP_WORDS.isdisjoint(part.argv) or "--confirm=" in argv_text:
+        for word in part.argv[1:]:
             if word in _SKIP_WORDS or word.startswith("--confirm="):
                 return Hit(15, f"skips confirmation: {word}", "without confirmation")
     if "y" in part.short_flags and verdict.category in ("packages", "system"):
@@ -639,11 +654,17 @@ _NOT_SECRET_READS = frozenset({"file_delete", "permissions"})  # categories, see
 
 
 def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
+    return _secret_read(part, verdict, "\n".join(part.argv))
+
+
+def _secret_read(part: SimpleCommand, verdict: Verdict, argv_text: str) -> Hit | None:
+    """secret_read; `argv_text` is "\n".join(part.argv), shared with other modifiers."""
     program = part.program
     if verdict.category in _NOT_SECRET_READS or program in _NOT_READERS:
         return None
-    args = part.argv[1:]
-    if args and _may_name_secret("\n".join(args)):
+    # The program's own name may contain "." too: then the words are looked at one by one.
+    if len(part.argv) > 1 and _may_name_secret(argv_text):
+        args = part.argv[1:]
         for word in args:
             if secret_path_match(word):
                 # Quote the word that names the secret as a whole, else the first argument.
@@ -1046,6 +1067,7 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
     hits: list[tuple[str, Hit]] = []
     program = part.program
     category = verdict.category
+    argv_text = "\n".join(part.argv)  # for the cheap pre-checks of several modifiers
     hit: Hit | None
     if ctx.markers is not None and (
         category not in _PLACELESS
@@ -1054,7 +1076,7 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
         or part.container
         or part.env
     ):
-        if (hit := production_target(part, verdict, ctx)) is not None:
+        if (hit := _production_target(part, verdict, ctx, argv_text)) is not None:
             hits.append(("mod:production_target", hit))
     if program == "git" and verdict.summary == "push":
         if (hit := protected_branch(part, verdict, ctx)) is not None:
@@ -1075,7 +1097,7 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
         if (hit := _expacti_tamper(part, targets, ctx)) is not None:
             hits.append(("mod:expacti_tamper", hit))
     if category not in _NOT_SECRET_READS and program not in _NOT_READERS:
-        if (hit := secret_read(part, verdict, ctx)) is not None:
+        if (hit := _secret_read(part, verdict, argv_text)) is not None:
             hits.append(("mod:secret_read", hit))
     if category == "unknown" and (hit := unknown_program(part, verdict, ctx)) is not None:
         hits.append(("mod:unknown_program", hit))
@@ -1099,11 +1121,11 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
             hit := force(part, verdict, ctx)
         ) is not None:
             hits.append(("mod:force", hit))
-        if (hit := skip_confirmation(part, verdict, ctx)) is not None:
+        if (hit := _skip_confirmation(part, verdict, argv_text)) is not None:
             hits.append(("mod:skip_confirmation", hit))
-        if (
-            verdict.destructive or category in _ALL_CATEGORIES or verdict.summary == "push"
-        ) and (hit := all_resources(part, verdict, ctx)) is not None:
+        if (verdict.destructive or category in _ALL_CATEGORIES or verdict.summary == "push") and (
+            hit := all_resources(part, verdict, ctx)
+        ) is not None:
             hits.append(("mod:all_resources", hit))
         if verdict.destructive and (hit := wildcard_delete(part, verdict, ctx)) is not None:
             hits.append(("mod:wildcard_delete", hit))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -82,7 +81,8 @@ def _summary(base: str, base_points: int, hits: list[tuple[str, Hit]]) -> str:
                 (p for p in phrases if p.startswith("over ")), ""
             )
             return f"{top.headline} {where}" if where else top.headline
-    prefixes, suffixes = [], []
+    prefixes: list[str] = []
+    suffixes: list[str] = []
     for _, hit in hits:
         if hit.phrase in _PREFIX_PHRASES:
             prefixes.append(hit.phrase)
@@ -113,7 +113,7 @@ def _score_part(
     verdict = classify(part, ctx.overrides)
     if acts_on and verdict.mutating and any("{}" in target for target in verdict.targets):
         # `find / -exec rm -rf {} \;`: `{}` stands for everything below find's start paths.
-        verdict = replace(verdict, targets=verdict.targets + acts_on)
+        verdict = verdict._replace(targets=verdict.targets + acts_on)
     hits = collect_hits(part, verdict, ctx)
     for name, regex, floor, reason in patterns:
         if regex.search(part.text):
@@ -185,6 +185,20 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
         for i, part in enumerate(parts)
     ]
 
+    unparsed = analysis.unparsed or analysis.depth_exceeded
+    if len(scored) == 1 and not patterns and not unparsed:
+        # The common case: one part, nothing to add to its reasons.
+        only = scored[0]
+        return Score(
+            analysis.source,
+            only.part.score,
+            _LEVELS[only.part.score],
+            only.summary,
+            only.part.reasons,
+            (only.part,),
+            False,
+        )
+
     reasons: list[Reason] = []
     if len(scored) == 1:
         worst = scored[0]
@@ -218,7 +232,6 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
                 )
                 final = floor
 
-    unparsed = analysis.unparsed or analysis.depth_exceeded
     if unparsed:
         problem = analysis.problems[0] if analysis.problems else "the parser could not read it"
         lift = max(UNPARSED_FLOOR - final, 5)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from expacti_cli.analysis.model import SimpleCommand
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A category's judgement of one simple command, before modifiers."""
+class Verdict(NamedTuple):
+    """A category's judgement of one simple command, before modifiers (a tuple: one or more
+    is built for every part scored, and a frozen dataclass costs three times as much)."""
 
     category: str  # name of the category that judged it (a judge may hand over to another)
     base: int  # base score, 0-100

@@ -1,0 +1,130 @@
+# expacti shell integration for bash, loaded by `expacti run` with `bash --init-file THIS`.
+#
+# Enter (and Ctrl-J) first run __expacti_gate, which sends the exact line to the broker and
+# clears it when it is denied, then accept-line. A DEBUG trap (extdebug) is the backstop: a
+# line that reached execution without passing the gate (another accept key, a rebinding) is
+# skipped command by command until the next prompt. Prompts carry OSC 133 marks with this
+# session's nonce so a screen reader of the stream can tell our marks from printed ones.
+
+# The user's own startup files first, as an interactive bash would read them.
+if [[ -z ${EXPACTI_BASH_RC+set} ]]; then
+    [[ -r /etc/bash.bashrc ]] && builtin source /etc/bash.bashrc
+    [[ -r ~/.bashrc ]] && builtin source ~/.bashrc
+elif [[ -n $EXPACTI_BASH_RC && -r $EXPACTI_BASH_RC ]]; then
+    builtin source "$EXPACTI_BASH_RC"
+fi
+
+__expacti_nonce=${EXPACTI_NONCE:-0}
+__expacti_gate_cmd=("${EXPACTI_PYTHON:-python3}" -m expacti_cli.pty.line_gate)
+# Programs the shell starts must not see the nonce (they could print fake marks with it).
+builtin unset EXPACTI_NONCE EXPACTI_BASH_RC EXPACTI_INTEGRATION
+
+__expacti_phase=0  # 0: blocked, 1: at the prompt, 2: this line was approved, 3: line continues
+__expacti_poisoned=  # set after a denial in the middle of a multi-line command
+__expacti_pending=  # the lines of a command still being typed (PS2 continuation)
+
+__expacti_osc() { builtin printf '\e]133;%s;expacti=%s\a' "$1" "$__expacti_nonce"; }
+
+# 0: the text is a whole command; 1: bash wants more lines (an open quote, `do` without `done`).
+__expacti_complete() {
+    local -a opts=()
+    builtin shopt -q extglob && opts+=(-O extglob)
+    local err
+    err=$("$BASH" --norc --noprofile "${opts[@]}" -n <<<"$1" 2>&1) && return 0
+    [[ $err == *"unexpected end of file"* || $err == *"delimited by end-of-file"* ]] && return 1
+    return 0  # another syntax error: complete (bash will refuse it; the broker sees it as unparsed)
+}
+
+__expacti_deny_line() {
+    READLINE_LINE=
+    READLINE_POINT=0
+    __expacti_phase=0
+    if [[ -n $__expacti_pending || -n $__expacti_poisoned ]]; then
+        # Earlier lines of this command wait in bash's parser and cannot be taken back from
+        # here: refuse every further line until the user abandons the command with Ctrl-C
+        # (and should it still complete, the DEBUG trap skips all of it: the phase stays 0).
+        __expacti_pending=
+        __expacti_poisoned=1
+        builtin printf 'expacti: this command was denied; press Ctrl-C to abandon it\n' >&2
+    fi
+}
+
+__expacti_gate() {
+    local line=$READLINE_LINE expanded again
+    if [[ -n $__expacti_poisoned ]]; then
+        __expacti_deny_line
+        return
+    fi
+    # History expansion happens after Enter: gate the expanded text, and refuse a line whose
+    # expansion would change again (what runs must be what was approved).
+    if [[ $- == *H* ]] && [[ $line == *'!'* || $line == '^'* ]]; then
+        if expanded=$(builtin history -p -- "$line" 2>/dev/null); then
+            again=$(builtin history -p -- "$expanded" 2>/dev/null)
+            if [[ $again != "$expanded" ]]; then
+                builtin printf '\nexpacti: history expansion of this line is ambiguous; run `set +H` to type "!" literally\n' >&2
+                __expacti_deny_line
+                return
+            fi
+            line=$expanded
+            READLINE_LINE=$expanded
+            READLINE_POINT=${#expanded}
+        fi
+    fi
+    local text=$line
+    [[ -n $__expacti_pending ]] && text=$__expacti_pending$'\n'$line
+    if ! __expacti_complete "$text"; then
+        __expacti_pending=$text
+        __expacti_phase=3  # nothing runs until the command is complete and gated
+        return
+    fi
+    if "${__expacti_gate_cmd[@]}" "$text" </dev/null; then
+        __expacti_phase=2
+        __expacti_pending=
+    else
+        __expacti_deny_line
+    fi
+}
+
+__expacti_prompt() {
+    local status=$?
+    __expacti_phase=1
+    __expacti_pending=
+    __expacti_poisoned=
+    __expacti_osc "D;$status"
+    __expacti_osc A
+    local mark='\[\e]133;B;expacti='"$__expacti_nonce"'\a\]'
+    [[ $PS1 == *"$mark" ]] || PS1=$PS1$mark
+    return $status
+}
+
+__expacti_debug() {
+    ((__expacti_phase != 0)) && return 0
+    # Our own functions (the prompt hook runs before the phase is reset) are never skipped.
+    case $BASH_COMMAND in
+    __expacti_*) return 0 ;;
+    esac
+    [[ ${FUNCNAME[1]-} == __expacti_* ]] && return 0
+    builtin printf 'expacti: skipped (the line did not pass the gate): %s\n' "$BASH_COMMAND" >&2
+    return 1
+}
+
+# PS0 is expanded after a line is read, before it runs: a line that did not pass the gate
+# (phase 1 or 3 left over) turns the phase to 0. The substring trick evaluates an arithmetic
+# assignment in the shell itself and prints nothing.
+PS0='${__expacti_empty:__expacti_phase=(__expacti_phase==2?2:0):0}'$'\e]133;C;expacti='"$__expacti_nonce"$'\a'"${PS0-}"
+if [[ $(builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
+    PROMPT_COMMAND=(__expacti_prompt "${PROMPT_COMMAND[@]}")
+else
+    PROMPT_COMMAND=__expacti_prompt${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}
+fi
+for __expacti_map in emacs vi-insert vi-command; do
+    builtin bind -m "$__expacti_map" -x '"\C-x\C-g": __expacti_gate'
+    builtin bind -m "$__expacti_map" '"\C-x\C-a": accept-line'
+    builtin bind -m "$__expacti_map" '"\C-m": "\C-x\C-g\C-x\C-a"'
+    builtin bind -m "$__expacti_map" '"\C-j": "\C-x\C-g\C-x\C-a"'
+done
+builtin unset __expacti_map
+
+# Last, so nothing above is skipped by it.
+builtin shopt -s extdebug
+builtin trap __expacti_debug DEBUG

@@ -38,7 +38,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Gate one command: run it once a rule or a human allows it.",
     ),
     "pending": ("expacti_cli.commands.approval", "pending", "List commands waiting for approval."),
-    "approve": ("expacti_cli.commands.approval", "approve", "Approve a pending command by id."),
+    "approve": (
+        "expacti_cli.commands.approval",
+        "approve",
+        "Review pending commands, or approve one by id.",
+    ),
     "deny": ("expacti_cli.commands.approval", "deny", "Deny a pending command by id."),
     "run": (
         "expacti_cli.commands.run",

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from expacti_cli.broker import gate, peers, protocol
@@ -196,3 +196,171 @@ def test_a_recycled_pid_is_a_different_process() -> None:
     me = peers.process_id(os.getpid())
     assert me is not None
     assert peers.ProcessId(me.pid, me.start + 1) not in peers.ancestry(os.getpid())
+
+
+class MemoryLog:
+    """An audit log that keeps records in memory (the property test makes thousands)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def record_decision(self, **fields: Any) -> None:
+        self.records.append({"kind": "decision", **fields})
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self.records.append(dict(entry))
+
+    def record_exit(self, decision_id: str, exit_code: int, session: str | None = None) -> None:
+        self.records.append({"kind": "exit", "decision_id": decision_id})
+
+
+ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["submit", "approve_outside", "approve_inside", "deny", "disconnect"]),
+        st.integers(0, 3),  # which submitter / which request
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ACTIONS)
+def test_broker_never_allows_without_one_outside_approval(actions: list[tuple[str, int]]) -> None:
+    """Whatever the order of submits, decisions and disconnects: a client is told `allowed`
+    only for a request that a reviewer outside the gated session approved, once, while it was
+    still pending; a reviewer inside the session never gets a decision through."""
+    me = peers.process_id(os.getpid())
+    assert me is not None
+    log = MemoryLog()
+    approved: set[str] = set()
+
+    async def scenario() -> list[FakeClient]:
+        broker = Broker(idle=60)
+        # every submitter is this process, so a reviewer with our pid is inside the session
+        submitters = [FakeClient(pid=me.pid, start=me.start) for _ in range(4)]
+        inside = FakeClient(pid=me.pid, start=me.start)
+        outside = FakeClient(pid=1, start=peers.process_id(1).start if peers.process_id(1) else 0)
+        broker.clients.update({*submitters, inside, outside})
+        ids: list[str] = []
+        for action, n in actions:
+            client = submitters[n]
+            if action == "submit" and not client.closed:
+                broker.submit(client, {"command": f"rm -rf /tmp/x{n}", "cwd": "/"})
+                if client.sent and client.sent[-1]["op"] == "queued":
+                    ids.append(client.sent[-1]["request"]["id"])
+            elif action == "disconnect":
+                broker.disconnect(client)
+            elif ids:
+                request_id = ids[n % len(ids)]
+                reviewer = inside if action == "approve_inside" else outside
+                verdict = "deny" if action == "deny" else "approve"
+                try:
+                    broker.decide(reviewer, {"id": request_id, "decision": verdict})
+                except ProtocolError:
+                    continue
+                assert reviewer is outside, "a reviewer inside the gated session decided"
+                if verdict == "approve":
+                    assert request_id not in approved, "decided twice"
+                    approved.add(request_id)
+        return submitters
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(gate, "evaluate", lambda command, cwd: ASK)
+        mp.setattr(Broker, "_audit", lambda self: log)
+        submitters = asyncio.run(scenario())
+
+    answers = [m for c in submitters for m in c.sent if m["op"] == "decision"]
+    assert len({m["id"] for m in answers}) == len(answers), "a request answered twice"
+    assert {m["id"] for m in answers if m["allowed"]} == approved
+    audited = [r for r in log.records if r["kind"] == "decision"]
+    assert len({r["id"] for r in audited}) == len(audited), "a request audited twice"
+    assert {r["id"] for r in audited if r["decision"] == "approved"} == approved
+
+
+def test_session_makes_its_process_tree_gated_and_names_its_requests(evaluation) -> None:  # type: ignore[no-untyped-def]
+    me = peers.process_id(os.getpid())
+    assert me is not None
+
+    async def scenario() -> tuple[FakeClient, FakeClient, FakeClient, Broker]:
+        broker = Broker(idle=60)
+        run = FakeClient(pid=me.pid, start=me.start)  # `expacti run`, an ancestor of...
+        reviewer_inside = FakeClient(pid=me.pid, start=me.start)  # ...a job inside it
+        agent = _submitter()
+        broker.clients.update({run, reviewer_inside, agent})
+        broker.open_session(run, {"session": "s1", "name": "refactor", "context": "tidy up"})
+        broker.submit(agent, {"command": "rm -rf x", "cwd": "/", "session": "s1"})
+        request_id = agent.sent[0]["request"]["id"]
+        with pytest.raises(ProtocolError) as refused:
+            broker.decide(reviewer_inside, {"id": request_id, "decision": "approve"})
+        assert refused.value.code == "self_approval"
+        with pytest.raises(ProtocolError):  # another connection cannot take the session over
+            broker.open_session(agent, {"session": "s1"})
+        broker.disconnect(run)
+        broker.decide(reviewer_inside, {"id": request_id, "decision": "approve"})
+        return run, agent, reviewer_inside, broker
+
+    run, agent, _, broker = asyncio.run(scenario())
+    assert run.sent[0] == {"op": "session", "session": "s1", "reviewers": 0}
+    request = agent.sent[0]["request"]
+    assert (request["session_name"], request["context"]) == ("refactor", "tidy up")
+    assert agent.sent[-1]["allowed"] is True  # once the session ended, that process may decide
+    assert broker.sessions == {}
+
+
+def test_record_plumbing_writes_one_audited_record(evaluation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    log = MemoryLog()
+    monkeypatch.setattr(Broker, "_audit", lambda self: log)
+
+    async def scenario() -> FakeClient:
+        client = _submitter()
+        Broker(idle=60).record_plumbing(
+            client, {"command": "env", "cwd": "/", "session": "s1", "kind": "claude-env"}
+        )
+        return client
+
+    client = asyncio.run(scenario())
+    assert client.sent == [{"op": "ok"}]
+    [record] = log.records
+    assert (record["decision"], record["rule_id"], record["extra"]) == (
+        "auto_approved_rule",
+        "agent-plumbing",
+        {"plumbing": "claude-env"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_source", "second", "carried"),
+    [
+        ("claude-hook", {"session": "s1", "cwd": "/", "source": "shim"}, True),
+        ("claude-hook", {"session": "s2", "cwd": "/", "source": "shim"}, False),  # other session
+        ("claude-hook", {"session": "s1", "cwd": "/tmp", "source": "shim"}, False),  # other cwd
+        ("claude-hook", {"session": "s1", "cwd": "/", "source": "claude-hook"}, False),
+        ("exec", {"session": "s1", "cwd": "/", "source": "shim"}, False),  # not a hook approval
+    ],
+)
+def test_hook_approval_covers_one_resubmission_by_the_shell_gate(
+    evaluation,  # type: ignore[no-untyped-def]
+    monkeypatch,
+    first_source: str,
+    second: dict[str, str],
+    carried: bool,
+) -> None:
+    monkeypatch.setattr(Broker, "_audit", lambda self: MemoryLog())
+
+    async def scenario() -> list[dict[str, Any]]:
+        broker, hook, shim, reviewer = Broker(idle=60), _submitter(), _submitter(), _reviewer()
+        broker.clients.update({hook, shim, reviewer})
+        command = {"command": "rm -rf x", "cwd": "/", "session": "s1", "source": first_source}
+        broker.submit(hook, command)
+        broker.decide(reviewer, {"id": hook.sent[0]["request"]["id"], "decision": "approve"})
+        broker.submit(shim, {"command": "rm -rf x", **second})
+        broker.submit(shim, {"command": "rm -rf x", **second})  # the carry is used up
+        return shim.sent
+
+    first, again = asyncio.run(scenario())
+    if carried:
+        assert (first["op"], first["decision"], first["allowed"]) == ("decision", "approved", True)
+        assert "through the agent's hook" in first["reason"]
+    else:
+        assert first["op"] == "queued"
+    assert again["op"] == "queued"

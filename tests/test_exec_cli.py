@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -149,3 +150,29 @@ def test_json_reports_events_on_stderr(run_cli) -> None:  # type: ignore[no-unty
     [event] = [json.loads(line) for line in result.stderr.splitlines()]
     assert event["event"] == "approved"
     assert event["decision"]["decision"] == "auto_approved_rule"
+
+
+def test_session_is_recorded_and_passed_to_the_command(broker, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("whitelist", "add", "printenv EXPACTI_SESSION").returncode == 0
+    fresh = run_cli("exec", "--", "printenv", "EXPACTI_SESSION", timeout=20)
+    given = run_cli(
+        "exec", "--", "printenv", "EXPACTI_SESSION", env={"EXPACTI_SESSION": "s-42"}, timeout=20
+    )
+    assert given.stdout == "s-42\n"
+    assert fresh.stdout.strip() and fresh.stdout != given.stdout
+    sessions = [d["session"] for d in broker.audit_records("decision")]
+    assert sessions == [fresh.stdout.strip(), "s-42"]
+
+
+@pytest.mark.parametrize("how", ["rule", "threshold"])
+def test_commands_that_change_expacti_are_never_auto_approved(broker, run_cli, how: str) -> None:  # type: ignore[no-untyped-def]
+    command = f"{broker.expacti_script()} whitelist add 'rm -rf /'"
+    if how == "rule":
+        assert run_cli("whitelist", "add", command).returncode == 0
+    else:
+        assert run_cli("config", "set", "auto_approve_below", "100").returncode == 0
+    result = run_cli("exec", "--timeout", "1", "--", command, timeout=20)
+    assert result.returncode == 126
+    assert "waiting for approval (CRITICAL" in result.stderr
+    patterns = [r["pattern"] for r in json.loads(run_cli("whitelist", "list", "--json").stdout)]
+    assert "rm -rf /" not in patterns  # the gated command did not run

@@ -3,6 +3,10 @@
 Client -> broker:
     submit     {command, cwd, session, source, context, ttl}  gate a command, wait for the answer
     exit       {id, exit_code}                                 how an allowed command ended
+    session    {session, name, context, program}               `expacti run`: this connection's
+                                                               process tree is a gated session
+    record_plumbing {command, cwd, session, kind}              audit an agent's own plumbing
+                                                               call that a gate let through
     subscribe  {}                                              reviewer: stream of events
     list       {}                                              reviewer: pending requests now
     decide     {id, decision: approve|deny, reviewer, reason, note, whitelist, command_hash}
@@ -16,6 +20,7 @@ Broker -> client:
     resolved   {id, decision, reviewer} a request left the queue (subscribers)
     requests   {requests: [...]}       (list, subscribe)
     decided    {id, decision}          (decide)
+    session    {reviewers}             (session)
     status     {pid, started, pending, clients, ...}
     ok         {}
     error      {error, code}           the request was refused; the connection stays usable
@@ -33,7 +38,20 @@ from typing import Any
 VERSION = 1
 MAX_LINE_BYTES = 2 * 1024 * 1024
 
-OPS = frozenset({"submit", "exit", "subscribe", "list", "decide", "status", "stop"})
+OPS = frozenset(
+    {
+        "submit",
+        "exit",
+        "session",
+        "record_plumbing",
+        "subscribe",
+        "list",
+        "decide",
+        "status",
+        "stop",
+    }
+)
+PLUMBING_RULE = "agent-plumbing"  # rule_id of records written by `record_plumbing`
 
 
 class ProtocolError(ValueError):

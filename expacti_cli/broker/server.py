@@ -30,6 +30,10 @@ from expacti_cli.broker.protocol import ProtocolError
 ENV_IDLE = "EXPACTI_BROKER_IDLE"  # seconds without clients or requests before the broker exits
 DEFAULT_IDLE = 600
 MIN_ID_PREFIX = 4
+# An approval given through an agent's hook also covers the one resubmission of the same
+# command, cwd and session by the shell gate behind it (the agent runs what the hook let
+# through), if it comes this soon. Used once, then gone.
+CARRY_SECONDS = 120.0
 _RECENT = 1024  # decided ids remembered, so a second decision gets a precise refusal
 _MAX_BACKLOG = 8 * 1024 * 1024  # bytes queued to a client that does not read: drop it
 
@@ -59,7 +63,9 @@ class Client:
     writer: asyncio.StreamWriter
     peer: peers.Peer | None
     process: peers.ProcessId | None
-    gating: bool = False  # it submitted a command: its descendants are a gated session
+    gating: bool = False  # it submitted a command or opened a session: its process tree
+    # is a gated session
+    sessions: set[str] = field(default_factory=set)  # session ids it registered
     subscribed: bool = False
     closed: bool = False
 
@@ -84,6 +90,7 @@ class Pending:
     session: str
     source: str
     context: str
+    session_name: str
     evaluation: gate.Evaluation
     requested_at: datetime
     ttl: int
@@ -99,6 +106,7 @@ class Pending:
             "command": self.command,
             "cwd": self.cwd,
             "session": self.session,
+            "session_name": self.session_name,
             "source": self.source,
             "context": self.context,
             "score": ev.score,
@@ -123,9 +131,13 @@ class Broker:
     idle: float = field(default_factory=idle_seconds)
     pending: dict[str, Pending] = field(default_factory=dict)
     clients: set[Client] = field(default_factory=set)
+    # session id -> {"name", "context", "program"} from `session` (while its connection is open)
+    sessions: dict[str, dict[str, str]] = field(default_factory=dict)
     # id -> the connection allowed to report that command's exit code
     running: dict[str, Client] = field(default_factory=dict)
     decided: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    # (session, command_hash) -> (expires at, monotonic; approved request id; reviewer)
+    carried: dict[tuple[str, str], tuple[float, str, str]] = field(default_factory=dict)
     started: datetime = field(default_factory=_now)
     stopping: asyncio.Event | None = None
     last_active: float = field(default_factory=time.monotonic)
@@ -256,6 +268,10 @@ class Broker:
             isinstance(ttl_value, bool) or not isinstance(ttl_value, int | float)
         ):
             raise ProtocolError("'ttl' must be a number of seconds")
+        session = protocol.text_field(msg, "session")
+        source = protocol.text_field(msg, "source") or "exec"
+        context = protocol.text_field(msg, "context")
+        known = self.sessions.get(session, {}) if session else {}
         client.gating = True
         ev = gate.evaluate(command, cwd)
         configured = gate.clamp_timeout(ev.approval_timeout)
@@ -267,9 +283,10 @@ class Broker:
             id=secrets.token_hex(16),
             command=command,
             cwd=cwd,
-            session=protocol.text_field(msg, "session"),
-            source=protocol.text_field(msg, "source") or "exec",
-            context=protocol.text_field(msg, "context"),
+            session=session,
+            source=source,
+            context=context or known.get("context", ""),
+            session_name=known.get("name", ""),
             evaluation=ev,
             requested_at=_now(),
             ttl=ttl,
@@ -290,12 +307,32 @@ class Broker:
             rule_id = ev.rule_ids[0] if ev.rule_ids else None
             self._resolve(p, "denied", allowed=False, reason=ev.reason, rule_id=rule_id)
             return
+        if self._carry_over(p):
+            return
         p.expires_at = time.time() + ttl
         p.timer = asyncio.get_running_loop().call_later(ttl, self._timed_out, p.id)
         self.pending[p.id] = p
         reviewers = sum(1 for c in self.clients if c.subscribed)
         client.send({"op": "queued", "request": p.to_json(), "reviewers": reviewers})
         self._broadcast({"op": "pending", "request": p.to_json()})
+
+    def _carry_over(self, p: Pending) -> bool:
+        """Answer `p` with a fresh hook approval of the same command, if there is one."""
+        if not p.session or p.source.endswith("-hook"):
+            return False
+        entry = self.carried.pop((p.session, p.command_hash), None)
+        if entry is None or entry[0] < time.monotonic():
+            return False
+        _, original, reviewer = entry
+        self._resolve(
+            p,
+            "approved",
+            allowed=True,
+            reviewer=reviewer,
+            reason=f"approved by {reviewer} through the agent's hook (request {original[:8]})",
+            extra={"carried_from": original},
+        )
+        return True
 
     def _self_approval(self, client: Client, what: str, request_id: str = "") -> str | None:
         """Why `client` may not decide (None when it may). Refusals are audited."""
@@ -397,6 +434,10 @@ class Broker:
             reason=note or f"approved by {reviewer}",
             extra={"note": note} if note else {},
         )
+        if allowed and p.session and p.source.endswith("-hook"):
+            now = time.monotonic()
+            self.carried = {k: v for k, v in self.carried.items() if v[0] >= now}
+            self.carried[(p.session, p.command_hash)] = (now + CARRY_SECONDS, p.id, reviewer)
         reply: dict[str, Any] = {
             "op": "decided",
             "id": p.id,
@@ -483,6 +524,46 @@ class Broker:
             raise ProtocolError(f"cannot record the exit code: {exc}", "audit") from None
         client.send({"op": "ok"})
 
+    def open_session(self, client: Client, msg: dict[str, Any]) -> None:
+        """`expacti run` keeps this connection open for the whole session: until it closes,
+        every process below the peer counts as gated (the claimed pid is not trusted)."""
+        session = protocol.text_field(msg, "session", required=True)
+        info = {
+            "name": protocol.text_field(msg, "name"),
+            "context": protocol.text_field(msg, "context"),
+            "program": protocol.text_field(msg, "program"),
+        }
+        owner = next((c for c in self.clients if session in c.sessions), None)
+        if owner is not None and owner is not client:
+            raise ProtocolError(f"session {session!r} belongs to another connection", "session")
+        client.gating = True
+        client.sessions.add(session)
+        self.sessions[session] = info
+        reviewers = sum(1 for c in self.clients if c.subscribed)
+        client.send({"op": "session", "session": session, "reviewers": reviewers})
+
+    def record_plumbing(self, client: Client, msg: dict[str, Any]) -> None:
+        """Audit a call a gate passed without asking because it is the agent's own plumbing."""
+        command = protocol.text_field(msg, "command", required=True)
+        kind = protocol.text_field(msg, "kind", required=True)
+        if len(kind) > 64:
+            raise ProtocolError("'kind' is at most 64 characters")
+        client.gating = True
+        try:
+            self._audit().record_decision(
+                command=command,
+                decision="auto_approved_rule",
+                session=protocol.text_field(msg, "session") or None,
+                source=protocol.text_field(msg, "source") or "shim",
+                cwd=protocol.text_field(msg, "cwd"),
+                rule_id=protocol.PLUMBING_RULE,
+                decided_at=_now(),
+                extra={"plumbing": kind},
+            )
+        except Exception as exc:  # noqa: BLE001 - the caller must not run it unrecorded
+            raise ProtocolError(f"cannot write the audit log: {exc}", "audit") from None
+        client.send({"op": "ok"})
+
     def status(self) -> dict[str, Any]:
         return {
             "op": "status",
@@ -513,6 +594,10 @@ class Broker:
             self.decide(client, msg)
         elif op == "exit":
             self.record_exit(client, msg)
+        elif op == "session":
+            self.open_session(client, msg)
+        elif op == "record_plumbing":
+            self.record_plumbing(client, msg)
         elif op == "subscribe":
             client.subscribed = True
             client.send({"op": "requests", "requests": self._pending_json()})
@@ -541,17 +626,23 @@ class Broker:
         try:
             await self._serve(client, reader)
         finally:
-            client.closed = True
-            self.clients.discard(client)
-            self.last_active = time.monotonic()
-            for p in [p for p in self.pending.values() if p.client is client]:
-                self._resolve(
-                    p, "withdrawn", allowed=False, reason="the requesting process disconnected"
-                )
-            for request_id in [i for i, c in self.running.items() if c is client]:
-                del self.running[request_id]
+            self.disconnect(client)
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def disconnect(self, client: Client) -> None:
+        """A connection is gone: withdraw what it was waiting for (audited)."""
+        client.closed = True
+        self.clients.discard(client)
+        self.last_active = time.monotonic()
+        for p in [p for p in self.pending.values() if p.client is client]:
+            self._resolve(
+                p, "withdrawn", allowed=False, reason="the requesting process disconnected"
+            )
+        for request_id in [i for i, c in self.running.items() if c is client]:
+            del self.running[request_id]
+        for session in client.sessions:
+            self.sessions.pop(session, None)
 
     async def _serve(self, client: Client, reader: asyncio.StreamReader) -> None:
         while not client.closed:

@@ -20,6 +20,7 @@ from expacti_cli.errors import ExitStatus, ExpactiError
 COMMAND_NOT_FOUND = 127
 # How long past its time to live the client waits before it stops trusting the broker.
 _GRACE = 15.0
+_FIRST_ANSWER = 30.0  # scoring and one audit write: far less, unless the broker is stuck
 
 EPILOG = f"""\b
 Exit status:
@@ -86,8 +87,10 @@ def _show(text: object) -> str:
     return escape_for_display(str(text or ""))
 
 
-def _wait_for_decision(conn: client.Connection, ttl_hint: float, say: Reporter) -> dict[str, Any]:
-    deadline = time.monotonic() + ttl_hint + _GRACE
+def _wait_for_decision(conn: client.Connection, say: Reporter) -> dict[str, Any]:
+    # The first answer (a decision, or `queued`) comes once the broker has scored the command;
+    # after `queued` we wait as long as the broker said the request lives.
+    deadline = time.monotonic() + _FIRST_ANSWER
     while True:
         try:
             message = conn.receive(timeout=max(0.1, deadline - time.monotonic()))
@@ -102,7 +105,9 @@ def _wait_for_decision(conn: client.Connection, ttl_hint: float, say: Reporter) 
             raise NotRun(f"the broker refused the request: {_show(message.get('error'))}")
         if op == "queued":
             request = message.get("request") or {}
-            deadline = time.monotonic() + float(request.get("ttl") or ttl_hint) + _GRACE
+            ttl = request.get("ttl")
+            ttl = ttl if isinstance(ttl, int | float) else gate.MAX_TIMEOUT
+            deadline = time.monotonic() + min(float(ttl), gate.MAX_TIMEOUT) + _GRACE
             level, score = request.get("level", "?"), request.get("score", "?")
             short = str(request.get("id", ""))[:8]
             hint = (
@@ -117,16 +122,19 @@ def _wait_for_decision(conn: client.Connection, ttl_hint: float, say: Reporter) 
             )
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], session: str) -> int:
     """Run the approved command in the foreground and return its exit status."""
+    # Commands it gates in turn are recorded under the same session.
+    env = {**os.environ, "EXPACTI_SESSION": session}
     try:
-        child = subprocess.Popen(argv)
+        child = subprocess.Popen(argv, env=env)
     except FileNotFoundError:
         click.echo(f"expacti: {_show(argv[0])}: command not found", err=True)
         return COMMAND_NOT_FOUND
     except OSError as exc:
         click.echo(f"expacti: {_show(argv[0])}: {exc.strerror}", err=True)
         return int(ExitStatus.NOT_EXECUTED)
+
     # Like a shell: Ctrl-C goes to the foreground child (same process group); we wait for it.
     # TERM and HUP sent to us alone are passed on, so the command does not outlive its gate.
     def forward(signum: int, frame: object) -> None:
@@ -221,7 +229,7 @@ def exec_command(
             conn.send(request)
         except client.BrokerUnavailable as exc:
             raise NotRun(f"{exc}; nothing ran") from None
-        answer = _wait_for_decision(conn, float(timeout or gate.MAX_TIMEOUT), say)
+        answer = _wait_for_decision(conn, say)
         decision = str(answer.get("decision"))
         if not answer.get("allowed"):
             what = "timed out" if decision == "timed_out" else "denied"
@@ -241,6 +249,6 @@ def exec_command(
         else:
             say.say("approved", "", decision=answer)
         sys.stderr.flush()
-        code = _run(gated.argv)
+        code = _run(gated.argv, session)
         _record_exit(conn, str(answer.get("id")), code, session)
     ctx.exit(code)

@@ -72,7 +72,7 @@ hook.add_command(
     _agent_command(
         "codex",
         "Codex CLI PreToolUse hook: exit 0 allows; exit 2 with the reason on stderr blocks.\n\n"
-        "\b\nExample:\n  echo '{\"tool_name\": \"Bash\", \"tool_input\": {\"command\": \"ls\"}}' "
+        '\b\nExample:\n  echo \'{"tool_name": "Bash", "tool_input": {"command": "ls"}}\' '
         "| expacti hook codex",
     )
 )
@@ -80,7 +80,7 @@ hook.add_command(
     _agent_command(
         "cursor",
         'Cursor beforeShellExecution hook: answers {"permission": "allow"|"deny", ...}.\n\n'
-        "\b\nExample:\n  echo '{\"command\": \"ls\", \"cwd\": \"/tmp\"}' | expacti hook cursor",
+        '\b\nExample:\n  echo \'{"command": "ls", "cwd": "/tmp"}\' | expacti hook cursor',
     )
 )
 

@@ -30,8 +30,10 @@ Exit status:
 
 \b
 Environment given to the program:
-  EXPACTI_SESSION  this session's id (gated commands are grouped by it)
-  EXPACTI_CONTEXT  the --context text
+  EXPACTI_SESSION     this session's id (gated commands are grouped by it)
+  EXPACTI_CONTEXT     the --context text
+  SHELL               expacti's bash shim (also CLAUDE_CODE_SHELL)
+  EXPACTI_REAL_SHELL  the bash the shim runs once a command is allowed
 """
 
 
@@ -50,45 +52,32 @@ def _approve_command() -> list[str]:
     return [sys.executable, "-m", "expacti_cli", "approve"]
 
 
-def _broker_session(session: str, name: str, context: str, program: str) -> Any | None:
-    """Connect to the broker (starting it) and register the session when it knows how.
+def _broker_session(
+    session: str, name: str, context: str, program: str
+) -> tuple[Any | None, int | None]:
+    """Connect to the broker (starting it) and register the session.
 
-    Returns the open connection (kept for the session's life: while it is open, every
-    process of the session counts as gated and cannot decide) and the reviewer count."""
+    Returns the open connection, kept for the session's whole life (while it is open, every
+    process below this one counts as gated and cannot approve anything), and how many
+    reviewers are connected now (None when unknown)."""
     from expacti_cli.broker import client, protocol
 
     try:
         conn = client.connect()
     except client.BrokerUnavailable as exc:
         click.echo(f"expacti: warning: {exc}; gated commands will not run", err=True)
-        return None
-    if "session" in protocol.OPS:
-        try:
-            conn.call(
-                {
-                    "op": "session",
-                    "session": session,
-                    "name": name,
-                    "context": context,
-                    "program": program,
-                    "pid": os.getpid(),
-                }
-            )
-        except (client.BrokerRefused, client.BrokerUnavailable, TimeoutError) as exc:
-            click.echo(f"expacti: warning: session not registered: {exc}", err=True)
-    return conn
-
-
-def _reviewers(conn: Any | None) -> int | None:
-    """Reviewers connected now (None when unknown)."""
-    if conn is None:
-        return None
+        return None, None
+    request = {"session": session, "name": name, "context": context, "program": program}
     try:
-        answer = conn.call({"op": "status"}, timeout=5)
-    except Exception:  # noqa: BLE001 - only decides whether to show a hint
-        return None
-    value = answer.get("reviewers")
-    return value if isinstance(value, int) else None
+        if "session" in protocol.OPS:
+            answer = conn.call({"op": "session", **request}, timeout=10)
+        else:
+            answer = conn.call({"op": "status"}, timeout=10)
+    except (client.BrokerRefused, client.BrokerUnavailable, TimeoutError) as exc:
+        click.echo(f"expacti: warning: session not registered with the broker: {exc}", err=True)
+        return conn, None
+    reviewers = answer.get("reviewers")
+    return conn, reviewers if isinstance(reviewers, int) else None
 
 
 def _open_split() -> str | None:
@@ -148,6 +137,42 @@ def child_environment(session: str, name: str, context: str) -> dict[str, str]:
     return env
 
 
+def _real_bash(shim: Path) -> str:
+    """The bash the shim execs once a command is allowed: absolute, and not a shim."""
+    for candidate in (os.environ.get("EXPACTI_REAL_SHELL", ""), shutil.which("bash") or ""):
+        if (
+            candidate
+            and os.path.isabs(candidate)
+            and os.path.realpath(candidate) != os.path.realpath(shim)
+            and Path(candidate).name.startswith("bash")
+        ):
+            return candidate
+    return "/bin/bash"
+
+
+def shim_environment() -> dict[str, str]:
+    """SHELL and CLAUDE_CODE_SHELL pointing at a shim named `bash` (agents run `$SHELL -c`),
+    the real bash in EXPACTI_REAL_SHELL; empty, with a warning, when it cannot be set up.
+
+    PATH is left alone: a `bash` first on PATH would also gate every `#!/usr/bin/env bash`
+    script the tools of the session start, not only the agent's own commands."""
+    try:
+        from expacti_cli.broker import sockets
+        from expacti_cli.shim.launcher import write_launcher
+    except ImportError:
+        return {}
+    try:
+        shim = write_launcher(sockets.runtime_dir() / "shims", "bash")
+    except (OSError, ValueError) as exc:
+        click.echo(f"expacti: warning: no shell shim ({exc}); $SHELL -c is not gated", err=True)
+        return {}
+    return {
+        "SHELL": str(shim),
+        "CLAUDE_CODE_SHELL": str(shim),
+        "EXPACTI_REAL_SHELL": _real_bash(shim),
+    }
+
+
 @click.command(
     "run",
     epilog=EPILOG,
@@ -176,7 +201,9 @@ def run(
     """Run PROGRAM in a terminal of its own whose commands are gated.
 
     The program behaves as if run directly (colours, resize, Ctrl-C, full-screen
-    programs, exit status). It gets EXPACTI_SESSION and EXPACTI_CONTEXT in its environment.
+    programs, exit status). It gets EXPACTI_SESSION and EXPACTI_CONTEXT in its environment,
+    and SHELL points at expacti's bash shim, so an agent that runs `$SHELL -c COMMAND`
+    (Claude Code does) has each command gated before the real bash runs it.
     An interactive bash gets a shell integration: each line typed at its prompt is sent to
     the approval broker on Enter, and runs only once allowed; a denied line is cleared and
     the reason printed.
@@ -198,11 +225,11 @@ def run(
     session = secrets.token_hex(8)
     launch = launch_for(list(program), secrets.token_hex(8))
     env = child_environment(session, name, context)
+    env.update(shim_environment())
     env.update(launch.env)
 
-    conn = _broker_session(session, name, context, program[0])
+    conn, reviewers = _broker_session(session, name, context, program[0])
     pane = None
-    reviewers = _reviewers(conn)
     if not reviewers:
         if os.environ.get("TMUX") and not no_split:
             pane = _open_split()

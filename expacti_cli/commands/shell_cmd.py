@@ -12,7 +12,6 @@ import click
     context_settings={
         "ignore_unknown_options": True,
         "allow_interspersed_args": False,
-        "help_option_names": ["--help"],  # -h and everything else belong to bash
     },
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -30,9 +29,9 @@ def shell(ctx: click.Context, args: tuple[str, ...]) -> None:
     shell plumbing is recognised exactly: its per-call wrapper is gated as the command it
     evals; its snapshot call and `bash -c env` pass and are audited as agent plumbing.
 
-    `expacti-sh` is the same program as a standalone command: point an agent's SHELL at a
-    file named `bash` that runs it (Claude Code only uses SHELL when its path contains
-    "bash").
+    `expacti-sh` is the same program as a standalone command (there `-h` is bash's hashall
+    flag, here it shows this help): point an agent's SHELL at a file named `bash` that runs
+    it (Claude Code only uses SHELL when its path contains "bash").
 
     \b
     Examples:

@@ -50,24 +50,19 @@ __expacti_deny_line() {
 }
 
 __expacti_gate() {
-    local line=$READLINE_LINE expanded again
+    local line=$READLINE_LINE expanded
     if [[ -n $__expacti_poisoned ]]; then
         __expacti_deny_line
         return
     fi
-    # History expansion happens after Enter: gate the expanded text, and refuse a line whose
-    # expansion would change again (what runs must be what was approved).
+    # History expansion (`!!`, `!$`, `^a^b`) happens after Enter, so the text that would run
+    # is not the text we see; `history -p` cannot be trusted to predict it from here. A line
+    # that history expansion would change is refused (fail closed); other lines pass as typed.
     if [[ $- == *H* ]] && [[ $line == *'!'* || $line == '^'* ]]; then
-        if expanded=$(builtin history -p -- "$line" 2>/dev/null); then
-            again=$(builtin history -p -- "$expanded" 2>/dev/null)
-            if [[ $again != "$expanded" ]]; then
-                builtin printf '\nexpacti: history expansion of this line is ambiguous; run `set +H` to type "!" literally\n' >&2
-                __expacti_deny_line
-                return
-            fi
-            line=$expanded
-            READLINE_LINE=$expanded
-            READLINE_POINT=${#expanded}
+        if ! expanded=$(builtin history -p -- "$line" 2>/dev/null) || [[ $expanded != "$line" ]]; then
+            builtin printf 'expacti: history expansion cannot be gated: type the command itself (or run `set +H`)\n' >&2
+            __expacti_deny_line
+            return
         fi
     fi
     local text=$line
@@ -109,9 +104,10 @@ __expacti_debug() {
 }
 
 # PS0 is expanded after a line is read, before it runs: a line that did not pass the gate
-# (phase 1 or 3 left over) turns the phase to 0. The substring trick evaluates an arithmetic
-# assignment in the shell itself and prints nothing.
-PS0='${__expacti_empty:__expacti_phase=(__expacti_phase==2?2:0):0}'$'\e]133;C;expacti='"$__expacti_nonce"$'\a'"${PS0-}"
+# (phase 1 or 3 left over) turns the phase to 0. The subscript of an array of empty strings
+# evaluates an arithmetic assignment in the shell itself and prints nothing (set -u safe).
+__expacti_empty=("" "" "")
+PS0='${__expacti_empty[__expacti_phase=(__expacti_phase==2?2:0)]}'$'\e]133;C;expacti='"$__expacti_nonce"$'\a'"${PS0-}"
 if [[ $(builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
     PROMPT_COMMAND=(__expacti_prompt "${PROMPT_COMMAND[@]}")
 else

@@ -99,7 +99,11 @@ def _wait(conn: Any) -> dict[str, Any] | None:
         if op == "queued":
             request = message.get("request") or {}
             deadline = time.monotonic() + float(request.get("ttl") or 600) + _GRACE
-            where = "" if message.get("reviewers") else " (no reviewer connected: run `expacti approve`)"
+            where = (
+                ""
+                if message.get("reviewers")
+                else " (no reviewer connected: run `expacti approve`)"
+            )
             _say(
                 f"expacti: waiting for approval ({request.get('level', '?')} "
                 f"{request.get('score', '?')}) [request {str(request.get('id', ''))[:8]}]{where}"

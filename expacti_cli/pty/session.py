@@ -114,7 +114,9 @@ def run_program(
         code = child.poll()
         return None if code is None else exit_status(code)
 
-    ends = Endpoints(master=master, stdin=streams.stdin, stdout=streams.stdout, stdin_is_tty=stdin_tty)
+    ends = Endpoints(
+        master=master, stdin=streams.stdin, stdout=streams.stdout, stdin_is_tty=stdin_tty
+    )
     blocking: list[tuple[int, bool]] = []
     try:
         with terminal.raw_mode(streams.stdin):

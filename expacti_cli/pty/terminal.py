@@ -24,7 +24,8 @@ def raw_mode(fd: int) -> Iterator[None]:
         yield
         return
     try:
-        tty.setraw(fd, termios.TCSAFLUSH)
+        # TCSADRAIN, not TCSAFLUSH: keys typed before the program started are kept.
+        tty.setraw(fd, termios.TCSADRAIN)
         yield
     finally:
         # TCSADRAIN: let what we wrote reach the screen before the settings change back.

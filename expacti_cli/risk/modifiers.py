@@ -565,8 +565,27 @@ def _is_protected(target: str, ctx: Context) -> bool:
     return target in ctx.protected_paths or target.startswith(ctx.protected_prefixes)
 
 
+def _expacti_positionals(part: SimpleCommand) -> tuple[str, ...] | None:
+    """The arguments given to expacti, whether run as `expacti ...` or `python -m expacti_cli ...`."""
+    if part.program == "expacti":
+        return part.positionals
+    if part.program.startswith("python"):
+        argv = part.argv
+        for i in range(1, len(argv) - 1):
+            if argv[i] == "-m" and argv[i + 1] in _EXPACTI_MODULES:
+                return tuple(w for w in argv[i + 2 :] if not w.startswith("-"))
+    return None
+
+
+_EXPACTI_MODULES = frozenset({"expacti_cli", "expacti_cli.__main__", "expacti_cli.cli"})
+
+
+def _may_tamper(program: str) -> bool:
+    return program in _TAMPER_PROGRAMS or program.startswith("python")
+
+
 def _expacti_subcommand(part: SimpleCommand) -> str:
-    positionals = part.positionals
+    positionals = _expacti_positionals(part)
     if not positionals or positionals[0] not in _EXPACTI_WRITES:
         return ""
     action = positionals[1] if len(positionals) > 1 else ""
@@ -581,7 +600,7 @@ _TAMPER_PROGRAMS = frozenset({"expacti", "kill", "pkill", "killall", "export", "
 
 
 def expacti_tamper(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
-    if not (verdict.targets or part.redirects or part.env or part.program in _TAMPER_PROGRAMS):
+    if not (verdict.targets or part.redirects or part.env or _may_tamper(part.program)):
         return None
     return _expacti_tamper(part, write_targets(part, verdict), ctx)
 
@@ -592,7 +611,7 @@ def _expacti_tamper(part: SimpleCommand, targets: tuple[str, ...], ctx: Context)
         if _is_protected(target, ctx):
             text = f'changes expacti\'s own files: "{target}"'
             break
-    if not text and part.program == "expacti" and (sub := _expacti_subcommand(part)):
+    if not text and (sub := _expacti_subcommand(part)):
         text = f"changes expacti itself: expacti {sub}"
     if not text and part.program in ("kill", "pkill", "killall"):
         if any("expacti" in word for word in part.argv):
@@ -1093,7 +1112,7 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
     if (part.background or part.wrappers) and (hit := background(part, verdict, ctx)):
         hits.append(("mod:background", hit))
     targets = write_targets(part, verdict) if verdict.targets or part.redirects else ()
-    if verdict.targets or part.redirects or part.env or program in _TAMPER_PROGRAMS:
+    if verdict.targets or part.redirects or part.env or _may_tamper(program):
         if (hit := _expacti_tamper(part, targets, ctx)) is not None:
             hits.append(("mod:expacti_tamper", hit))
     if category not in _NOT_SECRET_READS and program not in _NOT_READERS:

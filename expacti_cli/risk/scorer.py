@@ -141,14 +141,14 @@ def _score_part(
     score = total if 0 <= total <= 100 else max(0, min(100, total))
 
     category = verdict.category
-    reasons = (
-        [_category_reason(category, verdict.text, verdict.base, index)]
+    reasons: tuple[Reason, ...] = (
+        (_category_reason(category, verdict.text, verdict.base, index),)
         if category != UNKNOWN
-        else []
+        else ()
     )
-    for code, hit in hits:
-        reasons.append(_reason(code, hit.text, hit.points, index))
-    part_score = PartScore(index, part.text, category, score, tuple(reasons))
+    if hits:
+        reasons += tuple([_reason(code, hit.text, hit.points, index) for code, hit in hits])
+    part_score = PartScore(index, part.text, category, score, reasons)
     return _Scored(part_score, verdict, hits, part.top)
 
 

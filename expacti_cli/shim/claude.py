@@ -157,7 +157,11 @@ def unwrap_call(script: str, config_dir: str) -> Wrapper | None:
         if word is None:
             return None
         snapshot, pos = word
-        if not script.startswith(SOURCE_TAIL, pos) or not _is_snapshot_path(snapshot, config_dir):
+        if (
+            script[len("source ") : pos] != quote(snapshot)  # boilerplate is quoted one way only
+            or not script.startswith(SOURCE_TAIL, pos)
+            or not _is_snapshot_path(snapshot, config_dir)
+        ):
             return None
         pos += len(SOURCE_TAIL)
     bun = script.startswith(BUN_OPTIONS + " && ", pos)
@@ -180,7 +184,12 @@ def unwrap_call(script: str, config_dir: str) -> Wrapper | None:
         return None
     pos += len(PWD_PART)
     word = read_word(script, pos)
-    if word is None or word[1] != len(script) or not _is_cwd_file(word[0]):
+    if (
+        word is None
+        or word[1] != len(script)
+        or script[pos:] != quote(word[0])
+        or not _is_cwd_file(word[0])
+    ):
         return None
     return Wrapper(command, token, snapshot, bun, devnull, word[0])
 

@@ -1,0 +1,35 @@
+"""An agent reaching expacti's own controls scores CRITICAL however it names the program."""
+
+from __future__ import annotations
+
+import pytest
+
+from expacti_cli.risk import score_command
+from expacti_cli.risk.model import Level
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "expacti approve 7f3a",
+        "expacti deny 7f3a --reason ok",
+        "python -m expacti_cli approve 7f3a",
+        "python3 -m expacti_cli deny 7f3a",
+        "/srv/app/.venv/bin/python -m expacti_cli whitelist add --kind prefix rm",
+        "python3.11 -m expacti_cli.__main__ config set auto_approve_below 100",
+        "sudo python3 -m expacti_cli approve 7f3a",
+    ],
+)
+def test_reaching_expacti_controls_is_critical(command: str) -> None:
+    score = score_command(command)
+    assert score.level is Level.CRITICAL, score
+    assert any(r.code == "mod:expacti_tamper" for r in score.reasons)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["python3 -m expacti_cli whitelist list", "python -m pytest -q", "expacti score 'ls'"],
+)
+def test_reading_expacti_state_is_not_tampering(command: str) -> None:
+    score = score_command(command)
+    assert not any(r.code == "mod:expacti_tamper" for r in score.reasons)

@@ -8,7 +8,8 @@ Run: .venv/bin/python benchmarks/bench_broker.py [--quick]
 - decision -> resumed: from the reviewer sending `decide` to the waiting client reading its
   answer; this includes the fsync'd audit record written before the answer.
 - exec overhead: whole-process time of `expacti exec -- true` (whitelisted, broker already
-  running) against `bash -c true`; plus one cold run that has to start the broker.
+  running) against `bash -c true`; plus one cold run that has to start the broker, and the
+  same through `exec_run.fast_main` (what an entry point that skips click would cost).
 Goals (issue 3): each round trip <= 20 ms median; exec adds <= 40 ms.
 """
 
@@ -37,6 +38,14 @@ for i in range(int(sys.argv[1])):
             pass
         print(message["id"], time.monotonic_ns(), flush=True)
 """
+
+
+# exec_run.fast_main, as an entry point that skips click would call it
+_FAST = (
+    "import sys\n"
+    "from expacti_cli.commands.exec_run import fast_main\n"
+    "sys.exit(fast_main(sys.argv[1:]))\n"
+)
 
 
 def _ms(ns: float) -> float:
@@ -94,9 +103,11 @@ def exec_overhead(runs: int) -> dict[str, Any]:
     while client.pid_alive(_broker_pid()):
         time.sleep(0.01)
     cold = _timed([expacti, "exec", "--", "true"])
-    gated, plain = [], []
-    for _ in range(runs):  # alternate so machine noise hits both alike
+    fast_argv = [sys.executable, "-c", _FAST, "--", "true"]
+    gated, fast, plain = [], [], []
+    for _ in range(runs):  # alternate so machine noise hits all alike
         gated.append(_timed([expacti, "exec", "--", "true"]))
+        fast.append(_timed(fast_argv))
         plain.append(_timed(["bash", "-c", "true"]))
     version = [_timed([expacti, "--version"]) for _ in range(max(5, runs // 4))]
     g, p = statistics.median(gated), statistics.median(plain)
@@ -106,6 +117,8 @@ def exec_overhead(runs: int) -> dict[str, Any]:
         "bash_c_true_median_ms": round(p * 1000, 1),
         "exec_added_ms": round((g - p) * 1000, 1),
         "exec_ratio": round(g / p, 1),
+        "exec_fast_path_median_ms": round(statistics.median(fast) * 1000, 1),
+        "exec_fast_path_added_ms": round((statistics.median(fast) - p) * 1000, 1),
         "expacti_version_median_ms": round(statistics.median(version) * 1000, 1),
         "exec_cold_start_ms": round(cold * 1000, 1),
         "exec_added_goal_ms": GOAL_EXEC_ADDED_MS,

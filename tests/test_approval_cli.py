@@ -33,6 +33,7 @@ def test_pending_lists_requests_oldest_first(run_cli, gater) -> None:  # type: i
     text = run_cli("pending").stdout
     assert text.index(RISKY) < text.index("git push --force")
     assert "context: first one" in text
+    assert "s left" in text  # how long until it times out
     assert listed[0]["id"][:8] in text
 
 
@@ -70,7 +71,7 @@ def test_deny_reason_reaches_the_waiting_client_and_the_log(broker, run_cli, gat
     g = gater(RISKY)
     request = g.next_message()["request"]
     result = run_cli("deny", request["id"][:6], "--reason", "use the staging db")
-    assert (result.returncode, result.stdout) == (0, f"denied {request['id'][:8]}\n")
+    assert (result.returncode, result.stdout) == (0, f"denied {request['id'][:8]}: {RISKY}\n")
     decision = g.next_message()
     assert (decision["allowed"], decision["reason"]) == (False, "use the staging db")
     assert decision["reviewer"] == "reviewer@example.com"

@@ -364,3 +364,23 @@ def test_hook_approval_covers_one_resubmission_by_the_shell_gate(
     else:
         assert first["op"] == "queued"
     assert again["op"] == "queued"
+
+
+def test_a_gated_process_cannot_stop_the_broker(evaluation) -> None:  # type: ignore[no-untyped-def]
+    me = peers.process_id(os.getpid())
+    assert me is not None
+
+    async def scenario() -> Broker:
+        broker = Broker(idle=60)
+        broker.stopping = asyncio.Event()
+        agent = FakeClient(pid=me.pid, start=me.start)
+        broker.clients.add(agent)
+        broker.submit(agent, {"command": "rm -rf x", "cwd": "/"})
+        with pytest.raises(ProtocolError) as refused:
+            broker.dispatch(FakeClient(pid=me.pid, start=me.start), {"op": "stop"})
+        assert refused.value.code == "self_approval"
+        return broker
+
+    broker = asyncio.run(scenario())
+    assert broker.stopping is not None and not broker.stopping.is_set()
+    assert len(broker.pending) == 1

@@ -176,3 +176,61 @@ def test_commands_that_change_expacti_are_never_auto_approved(broker, run_cli, h
     assert "waiting for approval (CRITICAL" in result.stderr
     patterns = [r["pattern"] for r in json.loads(run_cli("whitelist", "list", "--json").stdout)]
     assert "rm -rf /" not in patterns  # the gated command did not run
+
+
+def test_command_gets_default_sigpipe(run_cli) -> None:  # type: ignore[no-untyped-def]
+    # Python ignores SIGPIPE; a command that inherited that would fail with EPIPE instead.
+    assert run_cli("whitelist", "add", "yes | head -n 1").returncode == 0
+    result = run_cli("exec", "--", "yes | head -n 1", timeout=20)
+    assert (result.returncode, result.stdout) == (0, "y\n")
+    assert "Broken pipe" not in result.stderr
+
+
+FAST = (
+    "import sys\n"
+    "from expacti_cli.commands.exec_run import fast_main\n"
+    "code = fast_main(sys.argv[1:])\n"
+    "print('click' in sys.modules, file=sys.stderr)\n"
+    "sys.exit(3 if code is None else code)\n"
+)
+
+
+def test_fast_path_serves_the_plain_form_without_click(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    marker = tmp_path / "ran.txt"
+    argv = _writer(marker, 4)
+    assert run_cli("whitelist", "add", shlex.join(argv)).returncode == 0
+    fast = subprocess.run([PY, "-c", FAST, "--", *argv], capture_output=True, text=True, timeout=20)
+    assert fast.returncode == 4, fast.stderr
+    assert fast.stderr.strip().endswith("False")  # click was never imported
+    assert marker.read_text() == "ran\n"
+    other = subprocess.run(
+        [PY, "-c", FAST, "--timeout", "40", "--", "true"], capture_output=True, text=True
+    )
+    assert other.returncode == 3  # not the plain form: left to the click command
+
+
+def test_exit_code_is_recorded_even_if_the_broker_died_meanwhile(broker, run_cli) -> None:  # type: ignore[no-untyped-def]
+    # The approved command kills the broker, then exits 7: the client records the exit itself.
+    script = (
+        "import os, signal, time\n"
+        "pid = int(open(os.environ['EXPACTI_HOME'] + '/run/broker.lock').read())\n"
+        "os.kill(pid, signal.SIGKILL)\n"
+        "def gone():\n"  # its sockets are closed once it is a zombie or reaped
+        "    try:\n"
+        "        return open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0] in 'ZX'\n"
+        "    except OSError:\n"
+        "        return True\n"
+        "while not gone():\n"
+        "    time.sleep(0.01)\n"
+        "raise SystemExit(7)\n"
+    )
+    argv = (PY, "-c", script)
+    assert run_cli("whitelist", "add", shlex.join(argv)).returncode == 0
+    result = run_cli("exec", "--", *argv, timeout=20)
+    assert result.returncode == 7, result.stderr
+    [decision] = broker.audit_records("decision")
+    assert [(e["decision_id"], e["exit_code"]) for e in broker.audit_records("exit")] == [
+        (decision["id"], 7)
+    ]

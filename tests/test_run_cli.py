@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -98,6 +99,17 @@ def test_ctrl_c_reaches_the_child(term) -> None:  # type: ignore[no-untyped-def]
     assert _exit_code(child) == 7
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_term_and_hup_are_forwarded_to_the_child(term, signum: int) -> None:  # type: ignore[no-untyped-def]
+    name = signal.Signals(signum).name[3:]
+    script = f'trap "echo GOT-{name}-$((6*7)); exit 9" {name}; echo READY-$((6*7)); while :; do sleep 0.05; done'
+    child = term("run", "--no-split", "--", "sh", "-c", script)
+    child.expect("READY-42")
+    child.kill(signum)
+    child.expect(f"GOT-{name}-42")
+    assert _exit_code(child) == 9
+
+
 def test_environment_carries_the_session(term) -> None:  # type: ignore[no-untyped-def]
     child = term(
         "run",
@@ -178,6 +190,8 @@ def test_typed_risky_command_waits_is_approved_and_runs_once(
     assert request["source"] == "pty"
     assert not target.exists()
     assert run_cli("approve", request["id"]).returncode == 0
+    # The output mark names the request (`expacti run` reports the exit status with it).
+    gated_bash.expect(f"133;C;expacti-request={request['id']};expacti=[0-9a-f]+\x07")
     gated_bash.expect("made-6")
     gated_bash.sendline("echo ok-$((8*8))")
     gated_bash.expect("ok-64")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expacti_cli.shim.args import COMMAND, INTERACTIVE, NOTHING, SCRIPT, UNKNOWN, parse
 
@@ -42,3 +44,21 @@ def test_parse(args: list[str], tty: bool, mode: str, command: str | None, login
     assert (found.mode, found.command) == (mode, command)
     if mode in (COMMAND, INTERACTIVE):
         assert found.login == login
+
+
+words = st.sampled_from(
+    ["-c", "-l", "-lc", "-o", "-O", "--login", "--rcfile", "--", "-", "+o", "x", "-xe", "--help"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(words, st.text(max_size=6)), max_size=6), st.booleans())
+def test_parse_never_raises_and_only_interactive_or_nothing_skip_the_gate(
+    args: list[str], tty: bool
+) -> None:
+    found = parse(args, stdin_is_tty=tty)
+    assert found.mode in (COMMAND, SCRIPT, INTERACTIVE, NOTHING, UNKNOWN)
+    if found.mode == INTERACTIVE:
+        assert tty  # commands from a pipe are never waved through
+    if found.mode == COMMAND:
+        assert found.command in args

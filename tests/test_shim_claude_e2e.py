@@ -6,7 +6,6 @@ Needs the CLI (npm @anthropic-ai/claude-code): `claude` on PATH or EXPACTI_TEST_
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from claude_standin import StandIn, claude_binary, claude_env
 
-from expacti_cli.integrations.settings import claude_entry, hook_command
+from expacti_cli.integrations.settings import claude_settings_arg
 from expacti_cli.shim.launcher import write_launcher
 
 pytest_plugins = ("broker_support",)
@@ -97,8 +96,8 @@ def test_claude_pre_tool_use_hook(broker, run_cli, tmp_path: Path) -> None:  # t
     project, home = tmp_path / "project", tmp_path / "home"
     (project / "victim").mkdir(parents=True)
     home.mkdir()
-    hooks = {"hooks": {"PreToolUse": [claude_entry(hook_command("claude"))]}}
-    with StandIn(["rm -rf victim"]) as model:
+    assert run_cli("whitelist", "add", "ls").returncode == 0
+    with StandIn(["ls", "rm -rf victim"]) as model:
         proc = subprocess.Popen(
             [
                 str(CLAUDE),
@@ -107,7 +106,7 @@ def test_claude_pre_tool_use_hook(broker, run_cli, tmp_path: Path) -> None:  # t
                 "--allowedTools",
                 "Bash",
                 "--settings",
-                json.dumps(hooks),
+                claude_settings_arg(),
             ],
             cwd=project,
             env=claude_env(model, home, "/bin/bash"),
@@ -125,6 +124,12 @@ def test_claude_pre_tool_use_hook(broker, run_cli, tmp_path: Path) -> None:  # t
                 proc.communicate()
     assert proc.returncode == 0, out
     assert (project / "victim").is_dir()
-    assert "not on my machine" in model.tool_results[0]
-    [record] = broker.audit_records("decision")
-    assert (record["source"], record["decision"]) == ("claude-hook", "denied")
+    assert "victim" in model.tool_results[0]  # the allowed `ls` ran
+    assert "not on my machine" in model.tool_results[1]
+    decisions = [
+        (r["command"], r["source"], r["decision"]) for r in broker.audit_records("decision")
+    ]
+    assert decisions == [
+        ("ls", "claude-hook", "auto_approved_rule"),
+        ("rm -rf victim", "claude-hook", "denied"),
+    ]

@@ -242,3 +242,135 @@ def test_expacti_shell_command_and_console_script(broker, run_cli) -> None:  # t
         [str(script), "-c", "echo via-cli"], capture_output=True, text=True, timeout=30
     )
     assert (done.returncode, done.stdout) == (0, "via-cli\n"), done.stderr
+
+
+def _interactive(shim: Path, cwd: Path, typed: bytes, env: dict[str, str]) -> tuple[int, str]:
+    """Run the shim with a terminal on stdin, type `typed`, return (status, screen text)."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(shim), "--norc", "--noprofile"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(os.environ, PS1="$ ", TERM="dumb", **env),
+        cwd=cwd,
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        os.write(master, typed)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the shell closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return code, seen.decode(errors="replace")
+
+
+def test_interactive_shell_outside_a_session_is_plain_bash(broker, shim, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A terminal on stdin and no -c: the shim execs bash at once and says typed lines are
+    not gated here."""
+    code, text = _interactive(shim, tmp_path, b"echo INTERACTIVE_$((40+2)); exit 3\n", {})
+    assert code == 3
+    assert "INTERACTIVE_42" in text
+    assert "not gated here" in text
+    assert broker.audit_records("decision") == []
+
+
+def test_interactive_shell_inside_a_session_gates_typed_lines(
+    broker, run_cli, shim, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("whitelist", "add", "echo TYPED_$((1+1))").returncode == 0
+    code, text = _interactive(
+        shim, tmp_path, b"echo TYPED_$((1+1))\nexit 5\n", {"EXPACTI_SESSION": "run-1"}
+    )
+    assert code == 5, text
+    assert "TYPED_2" in text
+    assert "not gated here" not in text
+    commands = [r["command"] for r in broker.audit_records("decision")]
+    assert "echo TYPED_$((1+1))" in commands
+
+
+def test_piped_commands_are_gated_as_themselves_and_replayed_exactly(
+    broker, run_cli, shim, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    script = 'echo piped-one\nread line\nDATA LINE\necho "got: $line"\nexit 4\n'
+    plain = subprocess.run(["bash", "-s"], input=script, capture_output=True, text=True, timeout=30)
+    proc = subprocess.Popen(
+        [str(shim), "-s"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, EXPACTI_CONTEXT="setup"),
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(script)
+        proc.stdin.close()
+        proc.stdin = None
+        [request] = broker.wait_pending()
+        assert request["command"] == script
+        assert request["context"] == "setup (commands piped into `bash -s`)"
+        assert run_cli("approve", request["id"]).returncode == 0
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # `read` consumes the next line of the script, as when bash reads the pipe itself.
+    assert "got: DATA LINE" in out
+    assert (proc.returncode, out) == (plain.returncode, plain.stdout), err
+
+
+def test_piped_commands_denied_never_run(broker, run_cli, start, shim, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran.txt"
+    proc = subprocess.Popen(
+        [str(shim)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(f"touch {marker}\n")
+        proc.stdin.close()
+        proc.stdin = None
+        [request] = broker.wait_pending()
+        assert run_cli("deny", request["id"]).returncode == 0
+        assert proc.wait(timeout=30) == 126
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert not marker.exists()
+
+
+def test_an_approved_command_cannot_approve_other_requests(broker, run_cli, start, gater) -> None:  # type: ignore[no-untyped-def]
+    """The shim hands its broker connection to the real shell, so the broker still sees the
+    running command's process tree as a gated session: no self-approval from inside it."""
+    other = gater("rm -rf /tmp/expacti-test-victim")
+    assert other.next_message()["op"] == "queued"
+    [target] = broker.wait_pending()
+    sneaky = f"{broker.expacti_script()} approve {target['id']}"
+    proc = start("-c", sneaky)
+    pending = broker.wait_pending(2)
+    [request] = [p for p in pending if p["command"] == sneaky]
+    assert run_cli("approve", request["id"]).returncode == 0
+    code, _, err = finish(proc)
+    assert code != 0
+    assert "gated session" in err
+    assert [p["id"] for p in broker.wait_pending(1)] == [target["id"]]

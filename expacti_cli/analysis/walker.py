@@ -570,7 +570,10 @@ class Walker(Nesting):
                 if suspicious_word(target.value, child) and glued_newline(child):
                     self._syntax_problem(child, "newline inside a word")
             else:
-                args.append(evaluate(child))
+                word = evaluate(child)
+                if suspicious_word(word.value, child) and glued_newline(child):
+                    self._syntax_problem(child, "newline inside a word")
+                args.append(word)
         value = target.value if target else ""
         dynamic = bool(target and target.dynamic)
         is_write = writes_file(op, value, dynamic)
@@ -639,6 +642,8 @@ class Walker(Nesting):
         words: list[Word] = []
         own: list[RedirInfo] = []
         stray: list[Node] = []
+        if b"\n" in (node.text or b""):
+            self._check_line_breaks(node)
         first_type = ""
         for child in node.children:
             ct = child.type
@@ -704,6 +709,28 @@ class Walker(Nesting):
         for child in stray:
             self._walk(child, scope, [], [], None)
         return out
+
+    def _check_line_breaks(self, node: Node) -> None:
+        """A simple command never spans an unescaped newline between its words.
+
+        tree-sitter-bash sometimes glues the next line on (`a=\\ ` or `0 ==` then newline),
+        which would hide the next command inside this one: fail closed instead.
+        """
+        raw = node.text or b""
+        base = node.start_byte
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            end = -1
+            for child in current.children:
+                if end >= 0 and child.start_byte > end:
+                    gap = raw[end - base : child.start_byte - base]
+                    if b"\n" in gap.replace(b"\\\n", b""):
+                        self._syntax_problem(child, "command continues past a line break")
+                        return
+                end = child.end_byte
+                if child.type == "variable_assignment":
+                    stack.append(child)
 
     @staticmethod
     def _descriptor_zero(words: list[Word], redirs: list[RedirInfo]) -> None:

@@ -2,7 +2,7 @@
 
 import sys
 
-from expacti_cli.broker.server import main
+from expacti_cli.broker.process import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from expacti_cli.broker import protocol
 from expacti_cli.errors import ExpactiError
 
 if TYPE_CHECKING:
     from expacti_cli.risk.model import Score
 
 MIN_TIMEOUT = 30
-MAX_TIMEOUT = 600
+MAX_TIMEOUT = protocol.MAX_TIMEOUT
 ENV_TEST_MIN_TIMEOUT = "EXPACTI_TEST_MIN_TIMEOUT"  # tests only: allow timeouts below 30 s
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 VERSION = 1
 MAX_LINE_BYTES = 2 * 1024 * 1024
+MAX_TIMEOUT = 600  # seconds: the longest a request may wait for a human
 
 OPS = frozenset(
     {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import secrets
 import signal
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from expacti_cli.broker import gate, peers, protocol, sockets
+from expacti_cli.broker.model import Client, Pending
 from expacti_cli.broker.protocol import ProtocolError
 
 ENV_IDLE = "EXPACTI_BROKER_IDLE"  # seconds without clients or requests before the broker exits
@@ -35,7 +35,6 @@ MIN_ID_PREFIX = 4
 # through), if it comes this soon. Used once, then gone.
 CARRY_SECONDS = 120.0
 _RECENT = 1024  # decided ids remembered, so a second decision gets a precise refusal
-_MAX_BACKLOG = 8 * 1024 * 1024  # bytes queued to a client that does not read: drop it
 
 
 def idle_seconds() -> float:
@@ -50,78 +49,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _log(message: str) -> None:
+def log(message: str) -> None:
     """One line to the broker log (stderr is redirected there when started on demand)."""
     stamp = _now().isoformat(timespec="seconds")
     print(f"{stamp} [{os.getpid()}] {message}", file=sys.stderr, flush=True)
-
-
-@dataclass(eq=False)
-class Client:
-    """One connection."""
-
-    writer: asyncio.StreamWriter
-    peer: peers.Peer | None
-    process: peers.ProcessId | None
-    gating: bool = False  # it submitted a command or opened a session: its process tree
-    # is a gated session
-    sessions: set[str] = field(default_factory=set)  # session ids it registered
-    subscribed: bool = False
-    closed: bool = False
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        transport = self.writer.transport
-        if transport.is_closing() or transport.get_write_buffer_size() > _MAX_BACKLOG:
-            self.closed = True
-            transport.abort()
-            return
-        self.writer.write(protocol.encode(message))
-
-
-@dataclass(eq=False)
-class Pending:
-    """A command waiting for a human decision."""
-
-    id: str
-    command: str
-    cwd: str
-    session: str
-    source: str
-    context: str
-    session_name: str
-    evaluation: gate.Evaluation
-    requested_at: datetime
-    ttl: int
-    command_hash: str
-    client: Client
-    timer: asyncio.TimerHandle | None = None
-    expires_at: float = 0.0  # time.time()
-
-    def to_json(self) -> dict[str, Any]:
-        ev = self.evaluation
-        return {
-            "id": self.id,
-            "command": self.command,
-            "cwd": self.cwd,
-            "session": self.session,
-            "session_name": self.session_name,
-            "source": self.source,
-            "context": self.context,
-            "score": ev.score,
-            "level": ev.level,
-            "summary": ev.summary,
-            "reasons": list(ev.reasons),
-            "anomalies": list(ev.anomalies),
-            "policy": ev.reason,
-            "requested_at": self.requested_at.isoformat(),
-            "expires_at": datetime.fromtimestamp(self.expires_at, UTC).isoformat(),
-            "ttl": self.ttl,
-            "on_timeout": ev.on_timeout,
-            "command_hash": self.command_hash,
-            "pid": self.client.peer.pid if self.client.peer else None,
-        }
 
 
 @dataclass
@@ -172,7 +103,7 @@ class Broker:
                 **more,
             )
         except Exception as exc:  # noqa: BLE001 - StoreError or worse: the answer is deny
-            _log(f"audit write failed for {p.id}: {exc}")
+            log(f"audit write failed for {p.id}: {exc}")
             return f"the audit log cannot be written ({exc}); nothing may run unrecorded"
         return None
 
@@ -366,7 +297,7 @@ class Broker:
                 }
             )
         except Exception as exc:  # noqa: BLE001 - the refusal stands either way
-            _log(f"audit write failed for a refused {what}: {exc}")
+            log(f"audit write failed for a refused {what}: {exc}")
         return why
 
     def _find(self, wanted: str) -> Pending:
@@ -419,7 +350,7 @@ class Broker:
                 reason=reason or f"denied by {reviewer}",
                 extra={"note": note} if note else {},
             )
-            client.send({"op": "decided", "id": p.id, "decision": "denied"})
+            client.send({"op": "decided", "id": p.id, "decision": "denied", "command": p.command})
             return
         rule_id = None
         whitelist = msg.get("whitelist")
@@ -443,70 +374,17 @@ class Broker:
             "id": p.id,
             "decision": "approved",
             "rule_id": rule_id,
+            "command": p.command,
         }
         if not allowed:
             reply.update(decision="denied", error=why)
         client.send(reply)
 
     def _add_rule(self, p: Pending, spec: Any, reviewer: str, note: str) -> str:
-        """Save the allow rule of an approve-and-whitelist (audited first-class change)."""
-        from dataclasses import replace
+        """Save the allow rule of an approve-and-whitelist; return its id."""
+        from expacti_cli.broker.approval_rule import save_approval_rule
 
-        from expacti_cli.matching import (
-            Rule,
-            RuleKind,
-            RulePatternError,
-            too_broad,
-            validate_pattern,
-        )
-        from expacti_cli.store.rules import RulesStore, rule_to_doc
-
-        spec = spec if isinstance(spec, dict) else {}
-        try:
-            kind = RuleKind(str(spec.get("kind") or "exact"))
-        except ValueError:
-            raise ProtocolError(f"unknown rule kind {spec.get('kind')!r}") from None
-        pattern = str(spec.get("pattern") or p.command.strip())
-        scope = str(spec.get("scope") or "")
-        rule = Rule(
-            id="",
-            pattern=pattern,
-            kind=kind,
-            scope=scope,
-            note=note or p.context,
-            creator=reviewer,
-            created_at=_now(),
-            source="approval",
-        )
-        try:
-            validate_pattern(kind, pattern)
-            broad = too_broad(rule)
-        except RulePatternError as exc:
-            raise ProtocolError(f"bad rule: {exc}") from None
-        if broad and not spec.get("force"):
-            raise ProtocolError(f"refusing to whitelist {rule.describe()}: {broad}", "too_broad")
-        store = RulesStore()
-        try:
-            stored, created = store.add(replace(rule))
-        except Exception as exc:  # noqa: BLE001
-            raise ProtocolError(f"cannot save the rule: {exc}", "store") from None
-        if created:
-            try:
-                self._audit().append(
-                    {
-                        "kind": "rule_added",
-                        "source": "approval",
-                        "reviewer": reviewer,
-                        "rule_id": stored.id,
-                        "rule": rule_to_doc(stored),
-                        "request_id": p.id,
-                    }
-                )
-            except Exception as exc:  # noqa: BLE001 - an unaudited rule must not stay in force
-                with contextlib.suppress(Exception):
-                    store.remove(stored.id)
-                raise ProtocolError(f"cannot audit the new rule: {exc}", "audit") from None
-        return stored.id
+        return save_approval_rule(p, spec, reviewer, note, self._audit())
 
     def record_exit(self, client: Client, msg: dict[str, Any]) -> None:
         request_id = protocol.text_field(msg, "id", required=True)
@@ -669,7 +547,7 @@ class Broker:
             except ProtocolError as exc:
                 client.send({"op": "error", "code": exc.code, "error": str(exc)})
             except Exception as exc:  # noqa: BLE001 - a bug in one request must not end the broker
-                _log(f"internal error: {type(exc).__name__}: {exc}")
+                log(f"internal error: {type(exc).__name__}: {exc}")
                 client.send({"op": "error", "code": "internal", "error": f"internal error ({exc})"})
             try:
                 await client.writer.drain()
@@ -702,65 +580,6 @@ class Broker:
             await asyncio.sleep(tick)
             quiet = not self.clients and not self.pending
             if quiet and time.monotonic() - self.last_active >= self.idle:
-                _log(f"idle for {self.idle:g} s: exiting")
+                log(f"idle for {self.idle:g} s: exiting")
                 self.stopping.set()
                 return
-
-
-# --- process ---------------------------------------------------------------------------------
-
-
-def _take_lock(fd: int, deadline: float) -> bool:
-    """Become the one broker: hold the lock. False when another live broker already serves."""
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            # Held: a broker is serving, starting up, or shutting down. Only the first
-            # case means we are not needed; otherwise wait for the lock.
-            if sockets.broker_alive() or time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-
-
-def _listen() -> socket.socket:
-    path = sockets.socket_path()
-    # We hold the lock, so no broker uses this path: a socket file here is stale.
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o177)  # the socket is created 0600: only our user may connect
-    try:
-        with sockets.addressable(path) as name:
-            listener.bind(name)
-    finally:
-        os.umask(old)
-    os.chmod(path, 0o600)
-    listener.listen(64)
-    listener.setblocking(False)
-    return listener
-
-
-def main() -> int:
-    """Run one broker until it is stopped or idle. Exit 0 also when another one already runs."""
-    directory = sockets.runtime_dir()
-    fd = os.open(sockets.lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        if not _take_lock(fd, time.monotonic() + 5.0):
-            return 0
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        listener = _listen()
-        os.chdir("/")  # do not keep the starting client's directory busy
-        _log(f"listening on {directory / sockets.SOCKET_NAME}")
-        try:
-            asyncio.run(Broker().run(listener))
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                sockets.socket_path().unlink()
-            listener.close()
-        _log("stopped")
-        return 0
-    finally:
-        os.close(fd)  # releases the lock, after the socket is gone

@@ -25,12 +25,24 @@ def _pending() -> list[dict[str, Any]]:
     return requests if isinstance(requests, list) else []
 
 
-def _age(iso: str) -> str:
+def _seconds_since(iso: object) -> float | None:
     try:
-        seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+        return (datetime.now(UTC) - datetime.fromisoformat(str(iso))).total_seconds()
     except (TypeError, ValueError):
-        return "?"
-    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+        return None
+
+
+def _age(request: dict[str, Any]) -> str:
+    """`12 s ago, 48 s left`."""
+    since = _seconds_since(request.get("requested_at"))
+    if since is None:
+        age = "?"
+    elif since < 120:
+        age = f"{since:.0f} s ago"
+    else:
+        age = f"{since / 60:.0f} min ago"
+    until = _seconds_since(request.get("expires_at"))
+    return age if until is None else f"{age}, {max(0.0, -until):.0f} s left"
 
 
 def _print_requests(requests: list[dict[str, Any]]) -> None:
@@ -40,7 +52,7 @@ def _print_requests(requests: list[dict[str, Any]]) -> None:
         click.echo(
             f"{str(r.get('id'))[:8]}  {r.get('level')} {r.get('score')}  session {session} "
             f"({show(str(r.get('source')))})  {show(str(r.get('cwd')))}  "
-            f"{_age(str(r.get('requested_at')))}"
+            f"{_age(r)}"
         )
         click.echo(f"    {show(str(r.get('command')))}")
         details = show(str(r.get("summary") or ""))
@@ -137,7 +149,8 @@ def approve(
     elif answer.get("decision") != "approved":
         raise ExpactiError(f"not approved: {escape_for_display(str(answer.get('error')))}")
     else:
-        click.echo(f"approved {str(answer.get('id'))[:8]}")
+        command = escape_for_display(str(answer.get("command", "")))
+        click.echo(f"approved {str(answer.get('id'))[:8]}: {command}")
         if answer.get("rule_id"):
             click.echo(f"whitelisted as rule {answer['rule_id']}")
     if answer.get("decision") != "approved":
@@ -159,4 +172,5 @@ def deny(request_id: str, reason: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer, sort_keys=True))
     else:
-        click.echo(f"denied {str(answer.get('id'))[:8]}")
+        command = escape_for_display(str(answer.get("command", "")))
+        click.echo(f"denied {str(answer.get('id'))[:8]}: {command}")

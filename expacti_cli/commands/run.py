@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import secrets
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from expacti_cli.errors import ExpactiError
+from expacti_cli.pty.osc import ExitTracker
 
 COMMAND_NOT_FOUND = 127
 CANNOT_EXECUTE = 126
@@ -39,6 +42,47 @@ Environment given to the program:
 
 class CannotRun(ExpactiError):
     """The program could not be started."""
+
+
+def _fan_out(taps: list[Callable[[bytes], None]]) -> Callable[[bytes], None] | None:
+    if not taps:
+        return None
+    if len(taps) == 1:
+        return taps[0]
+
+    def each(data: bytes) -> None:
+        for tap in taps:
+            tap(data)
+
+    return each
+
+
+class ExitReporter:
+    """Sends `exit` for typed lines on the session's broker connection, off the proxy loop
+    (a thread: the loop only queues), reading each answer so the socket never fills up."""
+
+    def __init__(self, conn: Any, session: str) -> None:
+        self.conn = conn
+        self.session = session
+        self._queue: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send, name="exits", daemon=True)
+        self._thread.start()
+
+    def report(self, request_id: str, status: int) -> None:
+        self._queue.put((request_id, status))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _send(self) -> None:
+        while (item := self._queue.get()) is not None:
+            request_id, status = item
+            message = {"op": "exit", "id": request_id, "exit_code": status, "session": self.session}
+            try:
+                self.conn.call(message, timeout=5)
+            except Exception:  # noqa: BLE001 - an unrecorded exit code must not end the session
+                continue
 
 
 def _shown(text: str) -> str:
@@ -223,7 +267,8 @@ def run(
     from expacti_cli.pty.session import Streams, run_program
 
     session = secrets.token_hex(8)
-    launch = launch_for(list(program), secrets.token_hex(8))
+    nonce = secrets.token_hex(8)  # tells our shell marks from ones a program prints
+    launch = launch_for(list(program), nonce)
     env = child_environment(session, name, context)
     env.update(shim_environment())
     env.update(launch.env)
@@ -239,14 +284,20 @@ def run(
                 "of this session",
                 err=True,
             )
+    exits = ExitReporter(conn, session) if conn is not None and launch.integration else None
     try:
         with _recorder(record, name or shlex.join(program), env) as writer:
+            taps: list[Callable[[bytes], None]] = []
+            if writer is not None:
+                taps.append(writer.output)
+            if exits is not None:
+                taps.append(ExitTracker(nonce, exits.report).feed)
             try:
                 code = run_program(
                     launch.argv,
                     env,
                     Streams.standard(),
-                    on_output=writer.output if writer else None,
+                    on_output=_fan_out(taps),
                     on_resize=writer.resize if writer else None,
                 )
             except FileNotFoundError:
@@ -256,6 +307,8 @@ def run(
                 click.echo(f"expacti: {_shown(program[0])}: {exc.strerror}", err=True)
                 code = CANNOT_EXECUTE
     finally:
+        if exits is not None:
+            exits.close()
         if pane is not None:
             _close_split(pane)
         if conn is not None:

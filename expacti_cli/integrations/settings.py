@@ -344,6 +344,12 @@ def codex_trust_note(path: Path) -> str:
 # --- entry points ----------------------------------------------------------------------------
 
 
+def claude_settings_arg(command: str | None = None) -> str:
+    """JSON for `claude --settings ...`: our hook without touching the user's files."""
+    entry = claude_entry(command or hook_command("claude"))
+    return json.dumps({"hooks": {"PreToolUse": [entry]}})
+
+
 def render(agent: str, command: str) -> str:
     """The snippet `install` would add (for --print)."""
     if agent == "codex":

@@ -15,11 +15,12 @@ elif [[ -n $EXPACTI_BASH_RC && -r $EXPACTI_BASH_RC ]]; then
 fi
 
 __expacti_nonce=${EXPACTI_NONCE:-0}
-__expacti_gate_cmd=("${EXPACTI_PYTHON:-python3}" -m expacti_cli.pty.line_gate)
+__expacti_gate_cmd=("${EXPACTI_PYTHON:-python3}" -IS "$EXPACTI_LINE_GATE")
 # Programs the shell starts must not see the nonce (they could print fake marks with it).
-builtin unset EXPACTI_NONCE EXPACTI_BASH_RC EXPACTI_INTEGRATION
+builtin unset EXPACTI_NONCE EXPACTI_BASH_RC EXPACTI_LINE_GATE EXPACTI_PYTHON
 
 __expacti_phase=0  # 0: blocked, 1: at the prompt, 2: this line was approved, 3: line continues
+__expacti_request=  # the broker request that allowed the running line
 __expacti_poisoned=  # set after a denial in the middle of a multi-line command
 __expacti_pending=  # the lines of a command still being typed (PS2 continuation)
 
@@ -72,8 +73,11 @@ __expacti_gate() {
         __expacti_phase=3  # nothing runs until the command is complete and gated
         return
     fi
-    if "${__expacti_gate_cmd[@]}" "$text" </dev/null; then
+    local request
+    # The gate prints the id of the request that allowed the line (for the exit-status mark).
+    if request=$("${__expacti_gate_cmd[@]}" "$text" </dev/null); then
         __expacti_phase=2
+        __expacti_request=${request//[!0-9a-f]/}
         __expacti_pending=
     else
         __expacti_deny_line
@@ -86,6 +90,7 @@ __expacti_prompt() {
     __expacti_pending=
     __expacti_poisoned=
     __expacti_osc "D;$status"
+    __expacti_request=
     __expacti_osc A
     local mark='\[\e]133;B;expacti='"$__expacti_nonce"'\a\]'
     [[ $PS1 == *"$mark" ]] || PS1=$PS1$mark
@@ -107,7 +112,7 @@ __expacti_debug() {
 # (phase 1 or 3 left over) turns the phase to 0. The subscript of an array of empty strings
 # evaluates an arithmetic assignment in the shell itself and prints nothing (set -u safe).
 __expacti_empty=("" "" "")
-PS0='${__expacti_empty[__expacti_phase=(__expacti_phase==2?2:0)]}'$'\e]133;C;expacti='"$__expacti_nonce"$'\a'"${PS0-}"
+PS0='${__expacti_empty[__expacti_phase=(__expacti_phase==2?2:0)]}'$'\e]133;C;expacti-request=${__expacti_request};expacti='"$__expacti_nonce"$'\a'"${PS0-}"
 if [[ $(builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
     PROMPT_COMMAND=(__expacti_prompt "${PROMPT_COMMAND[@]}")
 else

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASH_SCRIPT = Path(__file__).with_name("bash_integration.bash")
+LINE_GATE = Path(__file__).with_name("line_gate.py")
 
 # bash options after which the rest is not an interactive session we can hook.
 _BASH_NOT_INTERACTIVE = {"-c", "-s", "--version", "--help", "-n", "--noexec"}
@@ -39,6 +40,8 @@ def bash_launch(argv: list[str], nonce: str) -> Launch | None:
             rc = next(args, "")
         elif arg in ("-l", "--login") or arg in _BASH_NOT_INTERACTIVE:
             return None  # login shells read profiles, not init files: not hooked yet
+        elif arg in ("-o", "+o", "-O", "+O"):
+            kept += [arg, next(args, "")]  # an option that takes a value (`-o vi`)
         elif arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
             return None  # bundled short options with -c (`-ec`)
         elif not arg.startswith("-") and not arg.startswith("+"):
@@ -48,6 +51,7 @@ def bash_launch(argv: list[str], nonce: str) -> Launch | None:
     env = {
         "EXPACTI_NONCE": nonce,
         "EXPACTI_PYTHON": sys.executable,
+        "EXPACTI_LINE_GATE": str(LINE_GATE),
     }
     if rc is not None:
         env["EXPACTI_BASH_RC"] = rc

@@ -1,31 +1,34 @@
-"""The gate a shell integration calls on Enter: `python -m expacti_cli.pty.line_gate LINE`.
+"""The gate a shell integration calls on Enter: `python -IS .../line_gate.py LINE`.
 
 Exit 0: the line may run exactly as given. Anything else: it must not (1 denied or timed out,
 2 no broker or a refused request, 130 interrupted while waiting). The shell fails closed on any
 non-zero status, so a crash here blocks the line rather than letting it through.
 
-Kept small (no click, no rich): it runs on every Enter in a gated shell.
+It runs on every Enter in a gated shell, so it starts like the shell shim does: `-IS` (no
+site-packages scan, no environment hooks) and only the shim's C-level broker client.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ALLOWED, DENIED, ERROR, INTERRUPTED = 0, 1, 2, 130
-_GRACE = 15.0  # seconds past the time to live before the broker is no longer trusted
 
 
 def _say(text: str) -> None:
-    # The shell's terminal is in readline's mode: end lines with CR LF ourselves.
+    # The terminal is in readline's mode: end lines with CR LF ourselves.
     sys.stderr.write(text.replace("\n", "\r\n") + "\r\n")
     sys.stderr.flush()
 
 
-def _shown(text: object) -> str:
-    """Control characters from the broker (a reason quoting the command) as visible text."""
+def shown(text: object) -> str:
+    """Control characters (C0, DEL, C1) as visible `\\xNN` text: a reason or a command
+    echoed to the terminal must not be able to drive it."""
     out = []
     for ch in str(text or ""):
         code = ord(ch)
@@ -37,83 +40,44 @@ def _shown(text: object) -> str:
 
 
 def is_blank(line: str) -> bool:
-    """Nothing to run: empty, spaces, or only a comment."""
+    """Nothing to run: empty, whitespace, or a one-line comment."""
     stripped = line.strip()
     return not stripped or (stripped.startswith("#") and "\n" not in stripped)
+
+
+def _on_queued(request: dict[str, Any]) -> None:
+    _say(
+        f"expacti: waiting for approval ({shown(request.get('level', '?'))} "
+        f"{shown(request.get('score', '?'))}) [request {shown(str(request.get('id', ''))[:8])}]"
+        " — run `expacti approve` elsewhere; Ctrl-C cancels"
+    )
 
 
 def gate(line: str, *, cwd: str, session: str, context: str, source: str) -> int:
     if is_blank(line):
         return ALLOWED
-    from expacti_cli.broker import client, protocol
+    from expacti_cli.shim import decide
 
-    try:
-        conn = client.connect()
-    except client.BrokerUnavailable as exc:
-        _say(f"expacti: {_shown(exc)}; the line did not run")
+    verdict = decide.submit(
+        line, cwd=cwd, session=session, source=source, context=context, on_queued=_on_queued
+    )
+    if verdict.allowed:
+        if verdict.decision == "approved":
+            _say(f"expacti: {shown(verdict.reason)}")
+        # For the shell's output mark: `expacti run` reports the line's exit status with it.
+        sys.stdout.write(verdict.request_id + "\n")
+        return ALLOWED
+    if verdict.decision == "error":
+        _say(f"expacti: {shown(verdict.reason)}")
         return ERROR
-    with conn:
-        conn.send(
-            {
-                "op": "submit",
-                "command": line,
-                "cwd": cwd,
-                "session": session,
-                "source": source,
-                "context": context,
-            }
-        )
-        answer = _wait(conn)
-    if answer is None:
-        return ERROR
-    if not answer.get("allowed"):
-        what = "timed out" if answer.get("decision") == "timed_out" else "denied"
-        _say(f"expacti: {what}: {_shown(answer.get('reason'))}")
-        return DENIED
-    if answer.get("command_hash") != protocol.command_hash(line, cwd):
-        _say("expacti: the broker approved a different command or directory; the line did not run")
-        return ERROR
-    if answer.get("decision") == "approved":
-        waited = (answer.get("waited_ms") or 0) / 1000
-        _say(f"expacti: approved by {_shown(answer.get('reviewer'))} after {waited:.1f} s")
-    return ALLOWED
-
-
-def _wait(conn: Any) -> dict[str, Any] | None:
-    deadline = time.monotonic() + 600 + _GRACE
-    while True:
-        try:
-            message = conn.receive(timeout=max(0.1, deadline - time.monotonic()))
-        except TimeoutError:
-            _say("expacti: no answer from the broker in time; the line did not run")
-            return None
-        if message is None:
-            _say("expacti: lost the connection to the broker; the line did not run")
-            return None
-        op = message.get("op")
-        if op == "decision":
-            return dict(message)
-        if op == "error":
-            _say(f"expacti: the broker refused the line: {_shown(message.get('error'))}")
-            return None
-        if op == "queued":
-            request = message.get("request") or {}
-            deadline = time.monotonic() + float(request.get("ttl") or 600) + _GRACE
-            where = (
-                ""
-                if message.get("reviewers")
-                else " (no reviewer connected: run `expacti approve`)"
-            )
-            _say(
-                f"expacti: waiting for approval ({request.get('level', '?')} "
-                f"{request.get('score', '?')}) [request {str(request.get('id', ''))[:8]}]{where}"
-                " — Ctrl-C cancels"
-            )
+    what = "timed out" if verdict.decision == "timed_out" else "denied"
+    _say(f"expacti: {what}: {shown(verdict.reason)}")
+    return DENIED
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        _say("usage: python -m expacti_cli.pty.line_gate LINE")
+        _say("usage: line_gate.py LINE")
         return ERROR
     try:
         return gate(
@@ -121,15 +85,17 @@ def main(argv: list[str]) -> int:
             cwd=os.getcwd(),
             session=os.environ.get("EXPACTI_SESSION", ""),
             context=os.environ.get("EXPACTI_CONTEXT", ""),
-            source=os.environ.get("EXPACTI_GATE_SOURCE", "pty"),
+            source="pty",
         )
     except KeyboardInterrupt:
         _say("expacti: cancelled; the line did not run")
         return INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - fail closed with a reason, never a traceback
-        _say(f"expacti: cannot gate the line ({type(exc).__name__}: {_shown(exc)}); it did not run")
+        _say(f"expacti: cannot gate the line ({type(exc).__name__}: {shown(exc)}); it did not run")
         return ERROR
 
 
 if __name__ == "__main__":
+    # Run as a file with -I: the package root is not on sys.path by itself.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     sys.exit(main(sys.argv[1:]))

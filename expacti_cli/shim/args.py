@@ -41,22 +41,26 @@ UNKNOWN = "unknown"  # options this parser does not know: gate the invocation it
 class Invocation:
     """What a bash argument list asks for."""
 
-    __slots__ = ("mode", "command", "login")
+    __slots__ = ("mode", "command", "login", "script")
 
-    def __init__(self, mode: str, command: str | None = None, login: bool = False) -> None:
+    def __init__(
+        self, mode: str, command: str | None = None, login: bool = False, script: str | None = None
+    ) -> None:
         self.mode = mode
         self.command = command  # the -c string (mode COMMAND)
         self.login = login
+        self.script = script  # mode SCRIPT: the script file; None when commands come on stdin
 
     def __repr__(self) -> str:
         return f"Invocation({self.mode!r}, {self.command!r}, login={self.login!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Invocation) and (self.mode, self.command, self.login) == (
-            other.mode,
-            other.command,
-            other.login,
-        )
+        return isinstance(other, Invocation) and (
+            self.mode,
+            self.command,
+            self.login,
+            self.script,
+        ) == (other.mode, other.command, other.login, other.script)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -109,6 +113,8 @@ def parse(args: list[str], stdin_is_tty: bool) -> Invocation:
         if not rest:
             return Invocation(NOTHING, login=login)  # "-c: option requires an argument"
         return Invocation(COMMAND, rest[0], login=login)
-    if rest or not stdin_is_tty:
+    if rest:
+        return Invocation(SCRIPT, login=login, script=rest[0])
+    if not stdin_is_tty:
         return Invocation(SCRIPT, login=login)
     return Invocation(INTERACTIVE, login=login)

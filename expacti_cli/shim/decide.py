@@ -139,3 +139,50 @@ def _wait(
         if message.get("command_hash") != wire.command_hash(command, cwd):
             return refused("the broker approved a different command or directory; nothing ran")
         return Verdict(True, decision, reason, request_id)
+
+
+def record_plumbing(
+    command: str,
+    kind: str,
+    *,
+    cwd: str,
+    session: str = "",
+    source: str = "shim",
+    keep_open: bool = False,
+) -> Verdict:
+    """Have the broker audit agent plumbing that passes without a human (op
+    `record_plumbing`). Allowed only once the record is written: unrecorded means not run."""
+    try:
+        conn = wire.connect()
+    except wire.WireError as exc:
+        return refused(f"{exc}; nothing ran")
+    except OSError as exc:
+        return refused(f"cannot reach the broker ({exc}); nothing ran")
+    keep = False
+    try:
+        conn.send(
+            {
+                "op": "record_plumbing",
+                "command": command,
+                "cwd": cwd,
+                "session": session,
+                "source": source,
+                "kind": kind,
+            }
+        )
+        try:
+            answer = conn.receive(timeout=30.0)
+        except TimeoutError:
+            return refused("the broker did not record the agent plumbing in time; nothing ran")
+        if answer is None or answer.get("op") != "ok":
+            why = answer.get("error") if answer else "the broker closed the connection"
+            return refused(f"agent plumbing not recorded ({why}); nothing ran")
+        keep = keep_open
+        return Verdict(
+            True, "auto_approved_rule", f"agent plumbing ({kind})", "", conn if keep else None
+        )
+    except wire.WireError as exc:
+        return refused(f"{exc}; nothing ran")
+    finally:
+        if not keep:
+            conn.close()

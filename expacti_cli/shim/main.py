@@ -9,10 +9,15 @@ What is gated:
 - `-c STRING` (also `-lc`, `-c -l`, extra words as $0 $1 ...): STRING. Claude Code's per-call
   wrapper is unwrapped to the command it evals (scored, shown, whitelisted and audited as
   that); its snapshot-building call and `-c env` pass as audited agent plumbing.
-- a script file, or commands piped into the shell: the invocation itself (`bash deploy.sh`),
-  since the text of what will run is not on the command line.
-- an interactive shell (a terminal on stdin, no -c, no file) is NOT gated here: typed commands
-  are gated by shell integration inside `expacti run`. The shim says so on stderr.
+- a script file: the invocation itself (`bash deploy.sh`); the file's text is not on the
+  command line.
+- commands piped into the shell (`... | bash`): the commands themselves. The shim reads stdin
+  to its end (up to 1 MiB, else deny), gates that text, and on allow hands bash an in-memory
+  file with exactly those bytes as its stdin.
+- an interactive shell (a terminal on stdin, no -c, no file) is not gated by the shim: inside
+  an `expacti run` session (EXPACTI_SESSION set) it starts with that session's bash
+  integration, which gates each typed line at Enter; elsewhere it is plain bash, and the shim
+  says so on stderr.
 
 Hot path: imports stay within wire.py's C-level modules (see benchmarks/bench_shim.py).
 """
@@ -33,7 +38,7 @@ NOT_EXECUTED = 126  # errors.ExitStatus.NOT_EXECUTED (importing errors would pul
 DEFAULT_REAL_SHELL = "/bin/bash"
 ENV_REAL_SHELL = "EXPACTI_REAL_SHELL"
 ENV_EXEC_MARK = "EXPACTI_SHIM_EXEC"  # "<pid>:<args digest>" set just before exec
-PLUMBING_RULE = "agent-plumbing"
+MAX_PIPED = 1024 * 1024  # commands piped into the shell that we read, show and replay
 
 
 class ShimRefused(Exception):
@@ -85,8 +90,16 @@ def _check_not_looping(args: list[str]) -> None:
         )
 
 
-def _exec(shell: str, argv0: str, args: list[str], keep_fd: int | None = None) -> NoReturn:
+def _exec(
+    shell: str,
+    argv0: str,
+    args: list[str],
+    keep_fd: int | None = None,
+    stdin_bytes: bytes | None = None,
+) -> NoReturn:
     os.environ[ENV_EXEC_MARK] = f"{os.getpid()}:{_args_digest(args)}"
+    if stdin_bytes is not None:
+        _replace_stdin(stdin_bytes)
     if keep_fd is not None:
         # The broker sees this connection as the gated command's session for as long as the
         # command runs: processes under it cannot approve anything.
@@ -100,20 +113,44 @@ def _exec(shell: str, argv0: str, args: list[str], keep_fd: int | None = None) -
         os._exit(NOT_EXECUTED)
 
 
-def _audit_plumbing(kind: str, command: str, cwd: str) -> None:
-    """Record agent plumbing that passes without a human (raises when it cannot be recorded)."""
-    from expacti_cli.store.audit import AuditLog  # off the hot path: twice per agent session
+def _read_stdin(limit: int) -> bytes | None:
+    """Everything on stdin (None when it is longer than `limit`)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
 
-    AuditLog.open().record_decision(
-        command=command,
-        decision="auto_approved_rule",
-        rule_id=PLUMBING_RULE,
-        session=os.environ.get("EXPACTI_SESSION", "").strip() or None,
-        source="shim",
-        cwd=cwd,
-        context=os.environ.get("EXPACTI_CONTEXT", "").strip() or None,
-        extra={"plumbing": kind, "reason": f"agent plumbing ({kind}), recognised exactly"},
-    )
+
+def _replace_stdin(data: bytes) -> None:
+    """Make fd 0 an in-memory file holding exactly `data` (what was read and approved)."""
+    fd = os.memfd_create("expacti-stdin")
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
+def _exec_interactive(shell: str, argv0: str, args: list[str]) -> NoReturn:
+    """An interactive shell: inside an `expacti run` session, with the session's shell
+    integration (typed lines gated at Enter); elsewhere plain, and we say it is not gated."""
+    if os.environ.get("EXPACTI_SESSION", "").strip():
+        from expacti_cli.pty.integration import bash_launch  # once per interactive shell
+
+        launch = bash_launch([shell, *args], os.urandom(16).hex())
+        if launch is not None:
+            os.environ.update(launch.env)
+            _exec(shell, argv0, launch.argv[1:])
+    if os.isatty(2):
+        _say("interactive shell: typed commands are not gated here (`expacti run` gates them)")
+    _exec(shell, argv0, args)
 
 
 def _claude_dirs(environ: dict[str, str] | os._Environ[str]) -> tuple[str, str]:
@@ -137,7 +174,7 @@ def gated_text(
     if invocation.mode == bash_args.COMMAND and invocation.command is not None:
         wrapper = claude.unwrap_call(invocation.command, config_dir)
         return wrapper.command if wrapper is not None else invocation.command
-    # A script file or piped commands: the invocation is all a reviewer can be shown.
+    # A script file (or stdin we cannot replay): the invocation is what a reviewer can see.
     name = os.path.basename(shell) or "bash"
     return " ".join(claude.quote(word) for word in [name, *args])
 
@@ -155,9 +192,7 @@ def run(argv: list[str]) -> int:
     if invocation.mode == bash_args.NOTHING:
         _exec(shell, argv0, args)
     if invocation.mode == bash_args.INTERACTIVE:
-        if os.isatty(2):
-            _say("interactive shell: typed commands are not gated here (`expacti run` gates them)")
-        _exec(shell, argv0, args)
+        _exec_interactive(shell, argv0, args)
     try:
         cwd = os.getcwd()
     except OSError as exc:
@@ -170,19 +205,39 @@ def run(argv: list[str]) -> int:
     elif claude.is_snapshot_call(args, home, config_dir):
         plumbing = "claude-snapshot"
     if plumbing is not None:
-        try:
-            _audit_plumbing(plumbing, args[-1], cwd)
-        except Exception as exc:  # noqa: BLE001 - unrecorded means not run
-            _say(f"cannot record agent plumbing in the audit log ({exc}); nothing ran")
+        recorded = decide.record_plumbing(
+            args[-1],
+            plumbing,
+            cwd=cwd,
+            session=os.environ.get("EXPACTI_SESSION", "").strip(),
+            keep_open=True,
+        )
+        if not recorded.allowed:
+            _say(recorded.reason)
             return NOT_EXECUTED
-        _exec(shell, argv0, args)
+        keep = recorded.connection.fileno() if recorded.connection is not None else None
+        _exec(shell, argv0, args, keep_fd=keep)
     text = gated_text(invocation, args, shell, config_dir)
+    context = os.environ.get("EXPACTI_CONTEXT", "").strip()
+    piped = None
+    if invocation.mode == bash_args.SCRIPT and invocation.script is None:
+        if not hasattr(os, "memfd_create"):
+            pass  # cannot replay stdin here: gate the bare invocation as before
+        elif (piped := _read_stdin(MAX_PIPED)) is None:
+            _say(f"more than {MAX_PIPED} bytes of commands piped into the shell; nothing ran")
+            return NOT_EXECUTED
+        elif not piped.strip():
+            _exec(shell, argv0, args, stdin_bytes=piped)  # nothing to run: nothing to ask
+        else:
+            how = f"commands piped into `{text}`"
+            text = piped.decode("utf-8", "surrogateescape")
+            context = f"{context} ({how})" if context else how
     verdict = decide.submit(
         text,
         cwd=cwd,
         session=os.environ.get("EXPACTI_SESSION", "").strip(),
         source="shim",
-        context=os.environ.get("EXPACTI_CONTEXT", "").strip(),
+        context=context,
         on_queued=_on_queued,
         keep_open=True,
     )
@@ -191,7 +246,7 @@ def run(argv: list[str]) -> int:
         _say(f"{what}: {verdict.reason}")
         return NOT_EXECUTED
     keep = verdict.connection.fileno() if verdict.connection is not None else None
-    _exec(shell, argv0, args, keep_fd=keep)
+    _exec(shell, argv0, args, keep_fd=keep, stdin_bytes=piped)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

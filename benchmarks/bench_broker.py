@@ -104,11 +104,12 @@ def exec_overhead(runs: int) -> dict[str, Any]:
         time.sleep(0.01)
     cold = _timed([expacti, "exec", "--", "true"])
     fast_argv = [sys.executable, "-c", _FAST, "--", "true"]
-    gated, fast, plain = [], [], []
+    gated, fast, plain, python = [], [], [], []
     for _ in range(runs):  # alternate so machine noise hits all alike
         gated.append(_timed([expacti, "exec", "--", "true"]))
         fast.append(_timed(fast_argv))
         plain.append(_timed(["bash", "-c", "true"]))
+        python.append(_timed([sys.executable, "-c", "pass"]))
     version = [_timed([expacti, "--version"]) for _ in range(max(5, runs // 4))]
     g, p = statistics.median(gated), statistics.median(plain)
     return {
@@ -120,6 +121,8 @@ def exec_overhead(runs: int) -> dict[str, Any]:
         "exec_fast_path_median_ms": round(statistics.median(fast) * 1000, 1),
         "exec_fast_path_added_ms": round((statistics.median(fast) - p) * 1000, 1),
         "expacti_version_median_ms": round(statistics.median(version) * 1000, 1),
+        # the floor for any Python entry point on this machine and install
+        "python_c_pass_median_ms": round(statistics.median(python) * 1000, 1),
         "exec_cold_start_ms": round(cold * 1000, 1),
         "exec_added_goal_ms": GOAL_EXEC_ADDED_MS,
     }

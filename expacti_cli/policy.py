@@ -68,6 +68,15 @@ class Decision:
         }
 
 
+TAMPER_REASON = "mod:expacti_tamper"
+
+
+def changes_expacti(score: Score) -> bool:
+    """Does any part change expacti itself (its controls, files or environment)?"""
+    reasons = [*score.reasons, *(r for part in score.parts for r in part.reasons)]
+    return any(r.code == TAMPER_REASON for r in reasons)
+
+
 def threshold_blockers(analysis: Analysis, score: Score) -> list[str]:
     """Why a low score may still not pass by threshold (empty list = it may)."""
     blockers = []
@@ -101,6 +110,12 @@ def decide(
 
     if matched.denied:
         return make(Action.DENY, Via.RULE, _deny_reason(matched))
+    if changes_expacti(score):
+        # Issue 3: commands that change expacti itself (approve, whitelist, config, writes to
+        # its files) are never auto-approved, whatever a rule or the threshold says.
+        return make(
+            Action.ASK, Via.DEFAULT, f"ask ({level} {score.score}): it changes expacti itself"
+        )
     if matched.allowed:
         return make(Action.ALLOW, Via.RULE, "every part is allowed by a rule")
     gaps = _gaps(matched)

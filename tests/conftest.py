@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+# Broker fixtures (broker_env, spawn, ...) for every test module.
+pytest_plugins = ("broker_support",)
+
 
 @pytest.fixture(autouse=True)
-def expacti_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def expacti_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "expacti-home"
     monkeypatch.setenv("EXPACTI_HOME", str(home))
-    return home
+    yield home
+    # Any test may start a broker on demand (exec, shim, hooks, approve): never leave one behind.
+    from broker_support import kill_broker
+
+    kill_broker()
 
 
 @pytest.fixture

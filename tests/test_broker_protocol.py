@@ -384,3 +384,45 @@ def test_a_gated_process_cannot_stop_the_broker(evaluation) -> None:  # type: ig
     broker = asyncio.run(scenario())
     assert broker.stopping is not None and not broker.stopping.is_set()
     assert len(broker.pending) == 1
+
+
+@pytest.mark.parametrize(
+    ("home", "xdg"),
+    [
+        ("/srv/expacti", ""),
+        ("relative/dir", ""),
+        ("~/x", ""),
+        ("/a/../b", ""),
+        ("", "/run/user/1000"),
+        ("", ""),
+    ],
+)
+def test_socket_file_agrees_with_paths(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, home: str, xdg: str
+) -> None:
+    from expacti_cli.broker import sockets
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EXPACTI_HOME", home)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", xdg)
+    assert sockets.socket_file() == str(sockets.socket_path())
+
+
+def test_exec_core_does_not_import_pathlib_or_click() -> None:
+    import subprocess
+    import sys
+
+    # (an editable install's site hook imports pathlib by itself: count only what we add)
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import expacti_cli.commands.exec_run\n"
+        "from expacti_cli.broker import sockets\n"
+        "sockets.socket_file()\n"
+        "new = set(sys.modules) - before\n"
+        "print(sorted(m for m in ('pathlib', 'click', 'subprocess') if m in new))\n"
+    )
+    env = {**os.environ, "EXPACTI_HOME": "/tmp/expacti-x"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "[]", out.stderr

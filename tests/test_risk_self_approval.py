@@ -33,3 +33,25 @@ def test_reaching_expacti_controls_is_critical(command: str) -> None:
 def test_reading_expacti_state_is_not_tampering(command: str) -> None:
     score = score_command(command)
     assert not any(r.code == "mod:expacti_tamper" for r in score.reasons)
+
+
+def test_a_rule_or_the_threshold_never_lets_expacti_changes_through() -> None:
+    from datetime import UTC, datetime
+
+    from expacti_cli.analysis import analyze
+    from expacti_cli.matching import Rule, RuleAction, RuleKind
+    from expacti_cli.policy import Action, decide
+
+    command = "expacti whitelist add --kind prefix rm"
+    analysis = analyze(command)
+    rule = Rule(id="r1", pattern=command, kind=RuleKind.EXACT, action=RuleAction.ALLOW)
+    decision = decide(
+        analysis,
+        score_command(command),
+        [rule],
+        cwd="/srv",
+        now=datetime.now(UTC),
+        auto_approve_below=100,
+    )
+    assert decision.action is Action.ASK
+    assert "changes expacti itself" in decision.reason

@@ -285,3 +285,20 @@ def test_shell_commands_of_the_agent_go_through_the_shim(term, broker, run_cli) 
     assert _exit_code(child) == 0
     decisions = {d["command"]: d["decision"] for d in broker.audit_records("decision")}
     assert decisions == {"echo via-shim": "auto_approved_rule", "echo refused-by-rule": "denied"}
+
+
+def test_a_debug_trap_of_the_users_setup_still_runs(broker, term, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seen = tmp_path / "seen.txt"
+    rc = tmp_path / "rc.bash"
+    rc.write_text(f"trap 'echo \"$BASH_COMMAND\" >> {seen}' DEBUG\n")
+    rule = r"echo ok-\$\(\(\d\*\d\)\)"
+    assert run_cli("whitelist", "add", "--kind", "regex", rule).returncode == 0
+    child = term("run", "--no-split", "--", "bash", "--rcfile", str(rc))
+    child.sendline("echo ok-$((6*7))")
+    child.expect("ok-42")
+    child.send(f"touch {tmp_path / 'sneaky'}\x0f")  # Ctrl-O: past the gate, caught by the trap
+    child.expect("skipped")
+    child.sendline("echo ok-$((2*2))")
+    child.expect("ok-4")
+    assert "echo ok-$((6*7))" in seen.read_text()
+    assert not (tmp_path / "sneaky").exists()

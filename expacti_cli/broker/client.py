@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from expacti_cli.broker import protocol, sockets
 from expacti_cli.errors import ExpactiError
+
+if TYPE_CHECKING:
+    import subprocess
 
 EVENTS = frozenset({"pending", "resolved"})  # sent to subscribers at any time
 START_TIMEOUT = 10.0  # seconds to wait for a freshly started broker to listen
@@ -113,6 +115,8 @@ class Connection:
 
 def start_broker() -> subprocess.Popen[bytes]:
     """Start a detached broker (it exits 0 at once if another one holds the lock)."""
+    import subprocess  # only here: most clients find a broker already running
+
     directory = sockets.runtime_dir()
     log = os.open(directory / sockets.LOG_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -133,7 +137,7 @@ def start_broker() -> subprocess.Popen[bytes]:
 
 def connect(autostart: bool = True, timeout: float = START_TIMEOUT) -> Connection:
     """A connection to the running broker, starting one first if `autostart`."""
-    path = sockets.socket_path()
+    path = sockets.socket_file()
     try:
         return Connection(sockets.connect_unix(path))
     except OSError as exc:

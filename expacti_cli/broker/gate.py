@@ -14,7 +14,7 @@ from expacti_cli.broker import protocol
 from expacti_cli.errors import ExpactiError
 
 if TYPE_CHECKING:
-    from expacti_cli.risk.model import Score
+    pass
 
 MIN_TIMEOUT = 30
 MAX_TIMEOUT = protocol.MAX_TIMEOUT
@@ -95,16 +95,10 @@ def _evaluate(command: str, cwd: str) -> Evaluation:
         now=datetime.now(UTC),
         auto_approve_below=cfg.auto_approve_below,
     )
-    action, via, reason = decision.action.value, decision.via.value, decision.reason
-    if action == "allow" and _touches_expacti(score):
-        # Issue 3: commands that change expacti itself (approve, whitelist, config, writes to
-        # its files) are never auto-approved, whatever a rule or the threshold says.
-        action, via = "ask", "default"
-        reason = f"ask ({score.level.value} {score.score}): it changes expacti itself"
     return Evaluation(
-        action=action,
-        via=via,
-        reason=reason,
+        action=decision.action.value,
+        via=decision.via.value,
+        reason=decision.reason,
         score=score.score,
         level=score.level.value,
         summary=score.summary,
@@ -115,14 +109,6 @@ def _evaluate(command: str, cwd: str) -> Evaluation:
         on_timeout=cfg.on_timeout,
         anomalies=tuple(score.anomalies),
     )
-
-
-TAMPER_REASON = "mod:expacti_tamper"
-
-
-def _touches_expacti(score: Score) -> bool:
-    reasons = [*score.reasons, *(r for part in score.parts for r in part.reasons)]
-    return any(r.code == TAMPER_REASON for r in reasons)
 
 
 def record_rule_hits(rule_ids: tuple[str, ...]) -> None:

@@ -20,6 +20,7 @@ __expacti_gate_cmd=("${EXPACTI_PYTHON:-python3}" -IS "$EXPACTI_LINE_GATE")
 builtin unset EXPACTI_NONCE EXPACTI_BASH_RC EXPACTI_LINE_GATE EXPACTI_PYTHON
 
 __expacti_phase=0  # 0: blocked, 1: at the prompt, 2: this line was approved, 3: line continues
+__expacti_prev_debug=  # a DEBUG trap of the user's setup (bash-preexec, ...), still run
 __expacti_request=  # the broker request that allowed the running line
 __expacti_poisoned=  # set after a denial in the middle of a multi-line command
 __expacti_pending=  # the lines of a command still being typed (PS2 continuation)
@@ -94,18 +95,36 @@ __expacti_prompt() {
     __expacti_osc A
     local mark='\[\e]133;B;expacti='"$__expacti_nonce"'\a\]'
     [[ $PS1 == *"$mark" ]] || PS1=$PS1$mark
+    __expacti_own_trap
     return $status
 }
 
 __expacti_debug() {
-    ((__expacti_phase != 0)) && return 0
-    # Our own functions (the prompt hook runs before the phase is reset) are never skipped.
-    case $BASH_COMMAND in
-    __expacti_*) return 0 ;;
-    esac
-    [[ ${FUNCNAME[1]-} == __expacti_* ]] && return 0
-    builtin printf 'expacti: skipped (the line did not pass the gate): %s\n' "$BASH_COMMAND" >&2
-    return 1
+    if ((__expacti_phase == 0)); then
+        # Our own functions (the prompt hook runs before the phase is reset) are never skipped.
+        case $BASH_COMMAND in
+        __expacti_*) return 0 ;;
+        esac
+        [[ ${FUNCNAME[1]-} == __expacti_* ]] && return 0
+        builtin printf 'expacti: skipped (the line did not pass the gate): %s\n' "$BASH_COMMAND" >&2
+        return 1
+    fi
+    [[ -n $__expacti_prev_debug ]] || return 0
+    builtin eval -- "$__expacti_prev_debug"
+}
+
+# Make our DEBUG trap the one installed, chaining to one the user's setup had: set before
+# us, or since (some prompt frameworks install theirs from PROMPT_COMMAND). Runs at every
+# prompt, so a trap replaced in between is put back.
+__expacti_own_trap() {
+    local current
+    current=$(builtin trap -p DEBUG)
+    [[ $current == "trap -- '__expacti_debug' DEBUG" ]] && return 0
+    if [[ -n $current ]]; then
+        current=${current#trap -- }
+        builtin eval "__expacti_prev_debug=${current% DEBUG}"
+    fi
+    builtin trap __expacti_debug DEBUG
 }
 
 # PS0 is expanded after a line is read, before it runs: a line that did not pass the gate
@@ -128,4 +147,4 @@ builtin unset __expacti_map
 
 # Last, so nothing above is skipped by it.
 builtin shopt -s extdebug
-builtin trap __expacti_debug DEBUG
+__expacti_own_trap

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -302,3 +303,96 @@ def test_a_debug_trap_of_the_users_setup_still_runs(broker, term, run_cli, tmp_p
     child.expect("ok-4")
     assert "echo ok-$((6*7))" in seen.read_text()
     assert not (tmp_path / "sneaky").exists()
+
+
+def test_the_users_bashrc_is_read_and_vi_mode_enter_is_gated(
+    broker, term, run_cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".bashrc").write_text("set -o vi\nexport FROM_RC=rc-$((20+1))\n")
+    rule = r"echo ok-\$\(\(\d\*\d\)\)"
+    assert run_cli("whitelist", "add", "--kind", "regex", rule).returncode == 0
+    child = term("run", "--no-split", "--", "bash")  # HOME is tmp_path: our .bashrc
+    child.sendline("echo ok-$((6*7))")
+    child.expect("ok-42")
+    target = tmp_path / "vi.txt"
+    child.sendline(f"echo $FROM_RC > {target}")
+    child.expect("waiting for approval")
+    [request] = broker.wait_pending(1)
+    assert request["command"] == f"echo $FROM_RC > {target}"
+    assert run_cli("approve", request["id"]).returncode == 0
+    child.sendline("echo ok-$((3*4))")
+    child.expect("ok-12")
+    assert target.read_text() == "rc-21\n"
+
+
+def test_the_exit_status_of_an_approved_line_is_audited(gated_bash, broker, run_cli) -> None:  # type: ignore[no-untyped-def]
+    gated_bash.sendline("sh -c 'exit 3'")
+    gated_bash.expect("waiting for approval")
+    [request] = broker.wait_pending(1)
+    assert run_cli("approve", request["id"]).returncode == 0
+    gated_bash.sendline("echo ok-$((7*8))")  # the next prompt carries the status
+    gated_bash.expect("ok-56")
+    deadline = time.monotonic() + 10
+    while True:
+        exits = {e["decision_id"]: e["exit_code"] for e in broker.audit_records("exit")}
+        if request["id"] in exits or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert exits[request["id"]] == 3
+    decisions = {d["id"] for d in broker.audit_records("decision")}
+    assert set(exits) <= decisions  # the whitelisted lines' statuses too, each with its decision
+
+
+def test_a_long_line_is_gated_whole(gated_bash, broker, run_cli) -> None:  # type: ignore[no-untyped-def]
+    # Over the 128 KiB a single argv word may have: the line reaches the gate on stdin.
+    payload = "x" * 200_000
+    # Pasted (bracketed paste), as a line this long would be: readline takes it in one go.
+    gated_bash.send(f"\x1b[200~: {payload}; echo long-$((6*6))\x1b[201~")
+    gated_bash.send("\r")
+    gated_bash.expect("waiting for approval", timeout=60)
+    [request] = broker.wait_pending(1)
+    assert request["command"] == f": {payload}; echo long-$((6*6))"
+    assert run_cli("approve", request["id"]).returncode == 0
+    gated_bash.expect("long-36", timeout=60)
+
+
+def test_readline_commands_that_execute_cannot_pass_the_gate(
+    broker, term, run_cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    rule = r"echo ok-\$\(\(\d\*\d\)\)"
+    assert run_cli("whitelist", "add", "--kind", "regex", rule).returncode == 0
+    rc = tmp_path / "rc.bash"
+    rc.write_text("export VISUAL=true EDITOR=true\n")  # the editor exits at once: fc runs the line
+    child = term("run", "--no-split", "--", "bash", "--rcfile", str(rc))
+    child.sendline("echo ok-$((6*7))")
+    child.expect("ok-42")
+    target = tmp_path / "edited.txt"
+    child.send(f"touch {target}\x18\x05")  # Ctrl-X Ctrl-E: edit-and-execute-command
+    child.send("\x15")  # Ctrl-U: drop whatever is left on the line
+    expanded = tmp_path / "expanded.txt"
+    child.send(f": $(touch {expanded})\x1b\x05")  # Meta-Ctrl-E: shell-expand-line
+    child.send("\x15")
+    child.sendline("echo ok-$((5*6))")
+    child.expect("ok-30")
+    assert not target.exists()
+    assert not expanded.exists()
+
+
+@pytest.mark.parametrize(
+    "sneaky",
+    [
+        "__expacti_gate; touch {target}",  # calling the gate to approve the line itself
+        "__expacti_prompt; touch {target}",  # resetting the phase from inside the line
+        "__expacti_prompt() {{ touch {target}; }}",  # replacing the prompt hook
+        "__expacti_phase=2; touch {target}",
+    ],
+)
+def test_the_backstop_cannot_be_talked_out_of(gated_bash, tmp_path: Path, sneaky: str) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "sneaky.txt"
+    gated_bash.send(sneaky.format(target=target) + "\x0f")  # Ctrl-O: past the Enter gate
+    gated_bash.send("\x15")
+    gated_bash.sendline("echo ok-$((3*3))")
+    gated_bash.expect("ok-9")
+    gated_bash.sendline("echo ok-$((2*3))")
+    gated_bash.expect("ok-6")
+    assert not target.exists()

@@ -32,6 +32,12 @@ CASES = [
     (["--version", "-c", "rm -rf ~"], False, NOTHING, None, False),
     (["--help"], True, NOTHING, None, False),
     (["-c"], False, NOTHING, None, False),  # "option requires an argument"
+    (["-n"], False, NOTHING, None, False),  # syntax check of piped text: nothing runs
+    (["--norc", "-n", "-c", "rm -rf ~"], False, NOTHING, None, False),
+    (["-o", "noexec", "-c", "x"], False, NOTHING, None, False),
+    (["-n", "+n", "-c", "x"], False, COMMAND, "x", False),  # +n turns it off again
+    (["-n", "+o", "noexec", "-c", "x"], False, COMMAND, "x", False),
+    (["-n"], True, INTERACTIVE, None, False),  # interactive shells ignore -n
     (["--frobnicate", "-c", "ls"], False, UNKNOWN, None, False),
     (["-l", "--login", "-c", "ls"], False, UNKNOWN, None, True),  # bash refuses; we gate
     (["-\u00e9c", "ls"], False, UNKNOWN, None, False),

@@ -259,10 +259,17 @@ def _interactive(shim: Path, cwd: Path, typed: bytes, env: dict[str, str]) -> tu
         start_new_session=True,
     )
     os.close(slave)
+    import select
+    import time
+
     try:
         os.write(master, typed)
         seen = b""
-        while True:
+        deadline = time.monotonic() + 30  # never hang a test run on a stuck shell
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                continue
             try:
                 chunk = os.read(master, 4096)
             except OSError:  # EIO: the shell closed the terminal
@@ -270,7 +277,7 @@ def _interactive(shim: Path, cwd: Path, typed: bytes, env: dict[str, str]) -> tu
             if not chunk:
                 break
             seen += chunk
-        code = proc.wait(timeout=30)
+        code = proc.wait(timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -292,7 +299,8 @@ def test_interactive_shell_outside_a_session_is_plain_bash(broker, shim, tmp_pat
 def test_interactive_shell_inside_a_session_gates_typed_lines(
     broker, run_cli, shim, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    assert run_cli("whitelist", "add", "echo TYPED_$((1+1))").returncode == 0
+    for line in ("echo TYPED_$((1+1))", "exit 5"):  # `exit` is a typed line too
+        assert run_cli("whitelist", "add", line).returncode == 0
     code, text = _interactive(
         shim, tmp_path, b"echo TYPED_$((1+1))\nexit 5\n", {"EXPACTI_SESSION": "run-1"}
     )

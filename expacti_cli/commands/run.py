@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import secrets
 import shlex
 import shutil
 import subprocess
@@ -76,13 +75,45 @@ class ExitReporter:
         self._thread.join(timeout=5)
 
     def _send(self) -> None:
+        from expacti_cli.broker import client
+
         while (item := self._queue.get()) is not None:
             request_id, status = item
             message = {"op": "exit", "id": request_id, "exit_code": status, "session": self.session}
             try:
                 self.conn.call(message, timeout=5)
+                continue
+            except (client.BrokerRefused, client.BrokerUnavailable, TimeoutError):
+                pass  # a broker that does not take it from us: write the record ourselves
             except Exception:  # noqa: BLE001 - an unrecorded exit code must not end the session
                 continue
+            self._record(request_id, status)
+
+    def _record(self, request_id: str, status: int) -> None:
+        try:
+            from expacti_cli.store.audit import AuditLog
+
+            AuditLog.open().record_exit(request_id, status, session=self.session)
+        except Exception:  # noqa: BLE001 - best effort, like `expacti exec`'s fallback
+            pass
+
+
+def agent_argv(argv: list[str]) -> list[str]:
+    """The program's argv with expacti's pre-tool-use hook added where the agent takes one
+    on its command line (Claude Code: `--settings JSON`, merged with the user's settings).
+
+    With the hook and the shim both active the hook decides first; the broker answers the
+    shim's check of the same command from that decision, so a reviewer is asked once. A
+    command line that already has --settings is left as it is (the shim still gates)."""
+    if Path(argv[0]).name != "claude" or any(
+        a == "--settings" or a.startswith("--settings=") for a in argv[1:]
+    ):
+        return argv
+    try:
+        from expacti_cli.integrations.settings import claude_settings_arg
+    except ImportError:
+        return argv
+    return [argv[0], "--settings", claude_settings_arg(), *argv[1:]]
 
 
 def _shown(text: str) -> str:
@@ -266,9 +297,9 @@ def run(
     from expacti_cli.pty.integration import launch_for
     from expacti_cli.pty.session import Streams, run_program
 
-    session = secrets.token_hex(8)
-    nonce = secrets.token_hex(8)  # tells our shell marks from ones a program prints
-    launch = launch_for(list(program), nonce)
+    session = os.urandom(8).hex()
+    nonce = os.urandom(8).hex()  # tells our shell marks from ones a program prints
+    launch = launch_for(agent_argv(list(program)), nonce)
     env = child_environment(session, name, context)
     env.update(shim_environment())
     env.update(launch.env)

@@ -14,7 +14,8 @@ elif [[ -n $EXPACTI_BASH_RC && -r $EXPACTI_BASH_RC ]]; then
     builtin source "$EXPACTI_BASH_RC"
 fi
 
-__expacti_nonce=${EXPACTI_NONCE:-0}
+__expacti_nonce=${EXPACTI_NONCE-}
+[[ $__expacti_nonce =~ ^[0-9a-f]{8,}$ ]] || __expacti_nonce=$(builtin printf '%04x' $RANDOM $RANDOM $RANDOM $RANDOM)
 __expacti_gate_cmd=("${EXPACTI_PYTHON:-python3}" -IS "$EXPACTI_LINE_GATE")
 # Programs the shell starts must not see the nonce (they could print fake marks with it).
 builtin unset EXPACTI_NONCE EXPACTI_BASH_RC EXPACTI_LINE_GATE EXPACTI_PYTHON
@@ -52,6 +53,9 @@ __expacti_deny_line() {
 }
 
 __expacti_gate() {
+    # bash exports READLINE_LINE to what bind -x runs: a long line would not fit in the
+    # environment of the programs we start (E2BIG), and they have no business seeing it.
+    builtin export -n READLINE_LINE READLINE_POINT READLINE_MARK 2>/dev/null
     local line=$READLINE_LINE expanded
     if [[ -n $__expacti_poisoned ]]; then
         __expacti_deny_line
@@ -76,7 +80,8 @@ __expacti_gate() {
     fi
     local request
     # The gate prints the id of the request that allowed the line (for the exit-status mark).
-    if request=$("${__expacti_gate_cmd[@]}" "$text" </dev/null); then
+    # The line goes on stdin (a here-string adds one newline): argv would cap it at 128 KiB.
+    if request=$("${__expacti_gate_cmd[@]}" <<<"$text"); then
         __expacti_phase=2
         __expacti_request=${request//[!0-9a-f]/}
         __expacti_pending=
@@ -101,11 +106,15 @@ __expacti_prompt() {
 
 __expacti_debug() {
     if ((__expacti_phase == 0)); then
-        # Our own functions (the prompt hook runs before the phase is reset) are never skipped.
+        # Only our two entry points, called the way readline and PROMPT_COMMAND call them
+        # (with the nonce written out), run while blocked; then whatever they run. A line
+        # that calls them by name itself is skipped like any other command.
         case $BASH_COMMAND in
-        __expacti_*) return 0 ;;
+        "__expacti_prompt $__expacti_nonce" | "__expacti_gate $__expacti_nonce") return 0 ;;
         esac
-        [[ ${FUNCNAME[1]-} == __expacti_* ]] && return 0
+        case ${FUNCNAME[1]-} in
+        __expacti_prompt | __expacti_gate | __expacti_deny_line | __expacti_complete | __expacti_osc | __expacti_own_trap) return 0 ;;
+        esac
         builtin printf 'expacti: skipped (the line did not pass the gate): %s\n' "$BASH_COMMAND" >&2
         return 1
     fi
@@ -133,18 +142,26 @@ __expacti_own_trap() {
 __expacti_empty=("" "" "")
 PS0='${__expacti_empty[__expacti_phase=(__expacti_phase==2?2:0)]}'$'\e]133;C;expacti-request=${__expacti_request};expacti='"$__expacti_nonce"$'\a'"${PS0-}"
 if [[ $(builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
-    PROMPT_COMMAND=(__expacti_prompt "${PROMPT_COMMAND[@]}")
+    PROMPT_COMMAND=("__expacti_prompt $__expacti_nonce" "${PROMPT_COMMAND[@]}")
 else
-    PROMPT_COMMAND=__expacti_prompt${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}
+    PROMPT_COMMAND="__expacti_prompt $__expacti_nonce"${PROMPT_COMMAND:+$'\n'$PROMPT_COMMAND}
 fi
 for __expacti_map in emacs vi-insert vi-command; do
-    builtin bind -m "$__expacti_map" -x '"\C-x\C-g": __expacti_gate'
+    builtin bind -m "$__expacti_map" -x '"\C-x\C-g": __expacti_gate '"$__expacti_nonce"
     builtin bind -m "$__expacti_map" '"\C-x\C-a": accept-line'
     builtin bind -m "$__expacti_map" '"\C-m": "\C-x\C-g\C-x\C-a"'
     builtin bind -m "$__expacti_map" '"\C-j": "\C-x\C-g\C-x\C-a"'
+    # Readline commands that run code without accept-line, so neither the gate nor PS0 sees
+    # it: edit-and-execute-command (Ctrl-X Ctrl-E, vi `v`) runs the edited text through `fc`;
+    # shell-expand-line (Meta-Ctrl-E) performs the line's command substitutions.
+    builtin bind -m "$__expacti_map" -u edit-and-execute-command
+    builtin bind -m "$__expacti_map" -u shell-expand-line
 done
 builtin unset __expacti_map
 
-# Last, so nothing above is skipped by it.
+# Last, so nothing above is skipped by it. Our functions cannot be redefined or unset (a line
+# that slipped past the gate could otherwise replace the prompt hook with its own code).
+builtin readonly -f __expacti_gate __expacti_prompt __expacti_debug __expacti_deny_line \
+    __expacti_complete __expacti_osc __expacti_own_trap
 builtin shopt -s extdebug
 __expacti_own_trap

@@ -1,4 +1,4 @@
-"""The gate a shell integration calls on Enter: `python -IS .../line_gate.py LINE`.
+"""The gate a shell integration calls on Enter: `python -IS .../line_gate.py <<<"$LINE"`.
 
 Exit 0: the line may run exactly as given. Anything else: it must not (1 denied or timed out,
 2 no broker or a refused request, 130 interrupted while waiting). The shell fails closed on any
@@ -75,13 +75,27 @@ def gate(line: str, *, cwd: str, session: str, context: str, source: str) -> int
     return DENIED
 
 
+def read_line(argv: list[str]) -> str | None:
+    """The line: the one argument, or stdin (a shell here-string: its one added newline is
+    dropped). Undecodable bytes survive as surrogate escapes, as in argv."""
+    if len(argv) == 1:
+        return argv[0]
+    if argv:
+        return None
+    data = sys.stdin.buffer.read()
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    return data.decode("utf-8", "surrogateescape")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        _say("usage: line_gate.py LINE")
+    line = read_line(argv)
+    if line is None:
+        _say("usage: line_gate.py [LINE]   (without LINE: the line on stdin)")
         return ERROR
     try:
         return gate(
-            argv[0],
+            line,
             cwd=os.getcwd(),
             session=os.environ.get("EXPACTI_SESSION", ""),
             context=os.environ.get("EXPACTI_CONTEXT", ""),

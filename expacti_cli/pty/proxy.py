@@ -26,6 +26,7 @@ DRAIN_QUIET = 0.05
 DRAIN_MAX = 1.0
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 EOF_CHAR = b"\x04"
+READS_PER_TURN = 16
 
 
 def _pass_through(data: bytes) -> bytes:
@@ -113,6 +114,8 @@ class Proxy:
         self._user_open = True
         self._wake_r, self._wake_w = os.pipe()
         self._pending_signals: list[int] = []
+        # waitpid only when SIGCHLD said something changed (and once at the start).
+        self._check_child = True
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -128,7 +131,8 @@ class Proxy:
                 self.resize()
             elif signum in FORWARDED_SIGNALS:
                 self.signal_child(signum)
-            # SIGCHLD only wakes the loop: the status is checked every turn.
+            elif signum == signal.SIGCHLD:
+                self._check_child = True
 
     def resize(self) -> None:
         hooks = self.hooks
@@ -160,18 +164,24 @@ class Proxy:
     def _loop(self) -> int:
         ends, buffers = self.ends, self.buffers
         status: int | None = None
+        # One poll object, its registrations changed only when what we wait for changes: under
+        # a flood of output a turn is one poll, then a few reads and writes.
+        poller = select.poll()
+        registered: dict[int, int] = {}
         drain_from = 0.0  # after the child exits: the last time output (or the exit) was seen
         drain_until = 0.0
         while True:
-            if status is None and (status := self.child_status()) is not None:
+            if status is None and self._check_child:
+                self._check_child = False
+                status = self.child_status()
+            if status is not None and not drain_until:
                 drain_from = time.monotonic()
                 drain_until = drain_from + DRAIN_MAX
             if status is not None:
                 now = time.monotonic()
                 if not self._master_open or now >= drain_until or now - drain_from >= DRAIN_QUIET:
                     break
-            poller = select.poll()
-            poller.register(self._wake_r, select.POLLIN)
+            wanted: dict[int, int] = {self._wake_r: select.POLLIN}
             if self._master_open:
                 events = 0
                 if len(buffers.to_user) < MAX_TO_USER:
@@ -179,12 +189,13 @@ class Proxy:
                 if buffers.to_child or self._send_eof:
                     events |= select.POLLOUT
                 if events:
-                    poller.register(ends.master, events)
+                    wanted[ends.master] = events
             if self._stdin_open and len(buffers.to_child) < MAX_TO_CHILD:
                 assert ends.stdin is not None
-                poller.register(ends.stdin, select.POLLIN)
+                wanted[ends.stdin] = wanted.get(ends.stdin, 0) | select.POLLIN
             if buffers.to_user and self._user_open:
-                poller.register(ends.stdout, select.POLLOUT)
+                wanted[ends.stdout] = wanted.get(ends.stdout, 0) | select.POLLOUT
+            self._register(poller, registered, wanted)
             if status is not None:
                 timeout_ms: int | None = int(DRAIN_QUIET * 1000)
             elif not self._master_open:
@@ -193,6 +204,8 @@ class Proxy:
             else:
                 timeout_ms = None
             ready = poller.poll(timeout_ms)
+            if not ready and not self._master_open:
+                self._check_child = True
             for fd, event in ready:
                 if fd == self._wake_r:
                     with contextlib.suppress(OSError):
@@ -200,17 +213,37 @@ class Proxy:
                     self._handle_signals()
                 elif fd == ends.master:
                     if event & (select.POLLIN | select.POLLHUP | select.POLLERR):
-                        if self._from_child() and status is not None:
-                            drain_from = time.monotonic()
+                        # Under a flood the next chunk is usually there already: read a few
+                        # in a row (bounded, so keys typed meanwhile are not kept waiting).
+                        for _ in range(READS_PER_TURN):
+                            if not self._from_child():
+                                break
+                            if status is not None:
+                                drain_from = time.monotonic()
+                            if len(buffers.to_user) >= MAX_TO_USER:
+                                break
                     if event & select.POLLOUT and self._master_open:
                         self._to_child()
-                elif fd == ends.stdin:
-                    self._from_user()
-                elif fd == ends.stdout:
-                    self._to_user()
+                else:  # stdin and stdout may be one fd (a terminal opened once)
+                    if fd == ends.stdin and event & (
+                        select.POLLIN | select.POLLHUP | select.POLLERR
+                    ):
+                        self._from_user()
+                    if fd == ends.stdout and event & select.POLLOUT and self._user_open:
+                        self._to_user()
         # Whatever is still buffered for the screen is written before we return.
         self._flush_user()
         return status
+
+    @staticmethod
+    def _register(poller: select.poll, registered: dict[int, int], wanted: dict[int, int]) -> None:
+        for fd in [fd for fd in registered if fd not in wanted]:
+            poller.unregister(fd)
+            del registered[fd]
+        for fd, events in wanted.items():
+            if registered.get(fd) != events:
+                poller.register(fd, events)
+                registered[fd] = events
 
     def _from_child(self) -> bool:
         data = _read(self.ends.master)

@@ -34,7 +34,7 @@ _WITH_VALUE = frozenset("oO")
 COMMAND = "command"  # -c STRING: gate STRING
 SCRIPT = "script"  # a script file, or commands read from a pipe: gate the invocation itself
 INTERACTIVE = "interactive"  # a terminal on stdin, no -c and no file
-NOTHING = "nothing"  # bash will only print something (--version, --help) or fail to start
+NOTHING = "nothing"  # bash runs no command: --version, --help, -n (noexec), or a usage error
 UNKNOWN = "unknown"  # options this parser does not know: gate the invocation itself
 
 
@@ -70,6 +70,7 @@ def parse(args: list[str], stdin_is_tty: bool) -> Invocation:
     dash_c = False
     login = False
     only_prints = False
+    noexec = False  # -n / -o noexec: bash reads commands but runs none (not when interactive)
     i = 0
     # Long options are only recognised before the first single-letter option (bash(1)).
     long_allowed = True
@@ -90,24 +91,30 @@ def parse(args: list[str], stdin_is_tty: bool) -> Invocation:
             continue
         if len(word) > 1 and word[0] in "-+" and not word.startswith("--"):
             long_allowed = False
-            takes = 0
+            values: list[str] = []  # letters that take the next words, in order
             for letter in word[1:]:
                 if letter == "c" and word[0] == "-":
                     dash_c = True
                 elif letter == "l" and word[0] == "-":
                     login = True
+                elif letter == "n":
+                    noexec = word[0] == "-"
                 elif letter in _WITH_VALUE:
-                    takes += 1
+                    values.append(letter)
                 elif not (letter.isascii() and letter.isalpha()):
                     return Invocation(UNKNOWN)
+            for offset, letter in enumerate(values, start=1):
+                if letter == "o" and i + offset < len(args) and args[i + offset] == "noexec":
+                    noexec = word[0] == "-"
             # A trailing `-o` with no value makes bash list its options and go on reading.
-            i = min(i + 1 + takes, len(args))
+            i = min(i + 1 + len(values), len(args))
             continue
         if word.startswith("--"):
             return Invocation(UNKNOWN)  # a long option after a short one: bash refuses it
         break
     rest = args[i:]
-    if only_prints:
+    interactive = not dash_c and not rest and stdin_is_tty
+    if only_prints or (noexec and not interactive):
         return Invocation(NOTHING, login=login)
     if dash_c:
         if not rest:

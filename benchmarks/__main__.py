@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, str, str]] = []
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
+        print(f"running {name}...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         figures = module.run(quick)
         figures["elapsed_s"] = round(time.perf_counter() - start, 2)

@@ -385,6 +385,14 @@ def test_readline_commands_that_execute_cannot_pass_the_gate(
         "__expacti_prompt; touch {target}",  # resetting the phase from inside the line
         "__expacti_prompt() {{ touch {target}; }}",  # replacing the prompt hook
         "__expacti_phase=2; touch {target}",
+        "> {target}",
+        "( touch {target} )",
+        "{{ touch {target}; }}",
+        "for x in $(touch {target}); do :; done",
+        "x=$(touch {target})",
+        "[[ $(touch {target}) ]]",
+        "time touch {target}",
+        "touch {target} &",
     ],
 )
 def test_the_backstop_cannot_be_talked_out_of(gated_bash, tmp_path: Path, sneaky: str) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,11 +30,12 @@ Tmux = Callable[..., str]
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    socket = f"expacti-test-{uuid.uuid4().hex[:12]}"
+    # A short private path for the socket (sun_path holds ~100 bytes), removed with the dir.
+    socket = Path(tempfile.mkdtemp(prefix="expacti-tmux-")) / "s"
 
     def run(*args: str) -> str:
         done = subprocess.run(
-            ["tmux", "-L", socket, "-f", "/dev/null", *args],
+            ["tmux", "-S", str(socket), "-f", "/dev/null", *args],
             capture_output=True,
             text=True,
             timeout=10,
@@ -42,6 +44,7 @@ def tmux() -> Iterator[Tmux]:
 
     yield run
     run("kill-server")
+    shutil.rmtree(socket.parent, ignore_errors=True)
 
 
 def _until(what: str, check: Callable[[], bool], timeout: float = 15.0) -> None:

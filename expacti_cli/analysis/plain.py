@@ -84,7 +84,13 @@ def split_plain(source: str) -> tuple[list[list[PlainCommand]], list[str]] | Non
         return None  # `|&` (stderr too) is one operator to bash
     if PLAIN_SPECIAL.search(source) is None:
         # one command, no redirect (the usual case)
-        found: list[str] = PLAIN_TOKEN.findall(source)
+        found: list[str]
+        if "'" in source or '"' in source or "\\" in source:
+            found = PLAIN_TOKEN.findall(source)
+        else:
+            # Without quotes or escapes the line just matched is words of plain characters
+            # between spaces and tabs: splitting on whitespace finds the same tokens.
+            found = source.split()
         if not plain_head(found[0]):
             return None
         return [[PlainCommand(found, source.strip(" \t"))]], []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from tree_sitter import Node
 
@@ -56,6 +57,13 @@ _NEEDS_STAND_IN = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 _STAND_IN_FIRST, _STAND_IN_LAST = 0xE000, 0xF8FF
 
 _SUB_LABELS = {"$(": "$()", "`": "``", "<(": "<()", ">(": ">()"}
+
+
+@lru_cache(maxsize=4096)
+def _wraps_or_nests(program: str) -> bool:
+    """Whether a program wraps another command or may run nested code: such a plain command
+    takes the full _emit. One cached test per program name instead of three lookups."""
+    return program in WRAPPERS or program in KINDS or program_family(program) in KINDS
 
 
 class Walker(Nesting):
@@ -110,6 +118,9 @@ class Walker(Nesting):
         if found is None:
             return False
         pipelines, operators = found
+        if not operators:  # one command (the usual case): nothing to order
+            self._emit_plain(pipelines[0][0], scope)
+            return True
         # operators go in the order the parser path records them: a pipeline's `|` first,
         # then what its commands nest, then the operator after it
         after = iter([op for op in operators if op != "|"])
@@ -860,7 +871,7 @@ class Walker(Nesting):
         else:
             values = tokens
         program = program_name(values[0])
-        if program in WRAPPERS or program in KINDS or program_family(program) in KINDS:
+        if _wraps_or_nests(program):
             self._emit([Word(v) for v in values], [], [], text, scope, None, [])
             return
         part = PartBuilder(text, scope)

@@ -670,6 +670,8 @@ _NOT_READERS = frozenset(
 
 
 _NOT_SECRET_READS = frozenset({"file_delete", "permissions"})  # categories, see _NOT_READERS
+# Programs whose arguments or output _secret_read looks at even when no word names a file.
+_SECRET_PRINTERS = _PRINTERS | {"env", "kubectl", "oc"}
 
 
 def secret_read(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | None:
@@ -1115,7 +1117,16 @@ def collect_hits(part: SimpleCommand, verdict: Verdict, ctx: Context) -> list[tu
     if verdict.targets or part.redirects or part.env or _may_tamper(program):
         if (hit := _expacti_tamper(part, targets, ctx)) is not None:
             hits.append(("mod:expacti_tamper", hit))
-    if category not in _NOT_SECRET_READS and program not in _NOT_READERS:
+    if (
+        category not in _NOT_SECRET_READS
+        and program not in _NOT_READERS
+        and (
+            (len(part.argv) > 1 and _may_name_secret(argv_text))
+            or part.redirects
+            or program in _SECRET_PRINTERS
+            or category == "cloud"
+        )
+    ):
         if (hit := _secret_read(part, verdict, argv_text)) is not None:
             hits.append(("mod:secret_read", hit))
     if category == "unknown" and (hit := unknown_program(part, verdict, ctx)) is not None:

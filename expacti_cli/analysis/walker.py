@@ -485,9 +485,7 @@ class Walker(Nesting):
             start = len(self.parts)
             el_tail = tail if i == n - 1 else []
             if isinstance(element, PlainCommand):
-                out = self._emit(
-                    element.words(), [], element.redirect_infos(), element.text, scope, pipe, []
-                )
+                out = self._emit_plain(element, scope, pipe)
             elif element is not None and element.type == "redirected_statement" and not own:
                 out = self._redirected(element, scope, extra, el_tail, pipe)
             else:
@@ -853,16 +851,18 @@ class Walker(Nesting):
         self.parts.append(part)
         return index
 
-    def _emit_plain(self, command: PlainCommand, scope: Scope) -> None:
-        """_emit for a plain command outside a pipeline, skipping Word objects when it can.
+    def _emit_plain(
+        self, command: PlainCommand, scope: Scope, pipe: Pipe | None = None
+    ) -> str | None:
+        """_emit for a plain command, skipping Word objects when it can.
 
-        Most commands (`git status`, `npm test`) wrap nothing, nest nothing and print nothing
-        a later part reads: for those the part is filled straight from the tokens.
+        Most commands (`git status`, `npm test`, `grep x` in a pipeline) wrap nothing, nest
+        nothing and print nothing a later part reads: for those the part is filled straight
+        from the tokens (what the pipe carries only matters to programs in KINDS).
         """
         tokens, text = command.tokens, command.text
         if command.redirects:
-            self._emit(command.words(), [], command.redirect_infos(), text, scope, None, [])
-            return
+            return self._emit(command.words(), [], command.redirect_infos(), text, scope, pipe, [])
         if "'" in text or '"' in text or "\\" in text:
             values = [
                 "".join(unquote_plain(t)) if "'" in t or '"' in t or "\\" in t else t
@@ -872,8 +872,7 @@ class Walker(Nesting):
             values = tokens
         program = program_name(values[0])
         if _wraps_or_nests(program):
-            self._emit([Word(v) for v in values], [], [], text, scope, None, [])
-            return
+            return self._emit([Word(v) for v in values], [], [], text, scope, pipe, [])
         part = PartBuilder(text, scope)
         d = part.__dict__
         argv = tuple(values)
@@ -886,6 +885,7 @@ class Walker(Nesting):
             if has_subcommand(program):
                 d["subcommand"] = subcommand(program, args)
         self._append(part, scope)
+        return None
 
     def _emit(
         self,

@@ -154,11 +154,11 @@ def _score_part(
 
 
 # The fields the two builders below fill: a field added to the models must be added there too.
-if tuple(f.name for f in fields(PartScore)) != ("index", "text", "category", "score", "reasons"):
+_PART_SCORE_FIELDS = ("index", "text", "category", "score", "reasons")
+_SCORE_FIELDS = ("command", "score", "level", "summary", "reasons", "parts", "unparsed")
+if tuple(f.name for f in fields(PartScore)) != _PART_SCORE_FIELDS:
     raise ImportError("PartScore changed: update _new_part_score")
-if tuple(f.name for f in fields(Score)) != (
-    "command", "score", "level", "summary", "reasons", "parts", "unparsed", "anomalies"
-):
+if tuple(f.name for f in fields(Score)) != (*_SCORE_FIELDS, "anomalies"):
     raise ImportError("Score changed: update _new_score")
 
 
@@ -222,9 +222,8 @@ def _score(analysis: Analysis, settings: RiskSettings) -> Score:
     unparsed = analysis.unparsed or analysis.depth_exceeded
     if len(parts) == 1 and not patterns and not unparsed:
         # The common case: one part, nothing to add to its reasons.
-        part = parts[0]
-        acts_on = _find_exec_paths(parts, 0) if part.via and part.via[-1].startswith("find ") else ()
-        only = _score_part(0, part, ctx, patterns, acts_on)
+        # (No `find -exec` paths to pass: a lone part has no `find` before it.)
+        only = _score_part(0, parts[0], ctx, patterns)
         return _new_score(
             analysis.source,
             only.part.score,

@@ -234,3 +234,10 @@ def test_exit_code_is_recorded_even_if_the_broker_died_meanwhile(broker, run_cli
     assert [(e["decision_id"], e["exit_code"]) for e in broker.audit_records("exit")] == [
         (decision["id"], 7)
     ]
+
+
+def test_exec_client_limits_agree_with_the_broker() -> None:
+    from expacti_cli.broker import protocol
+    from expacti_cli.commands import exec_run
+
+    assert exec_run._MAX_TIMEOUT == protocol.MAX_TIMEOUT

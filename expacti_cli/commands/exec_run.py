@@ -12,15 +12,19 @@ import shlex
 import signal
 import sys
 import time
-from typing import Any
 
-from expacti_cli.broker import client, protocol
+from expacti_cli.shim import wire
+
+TYPE_CHECKING = False  # typing costs milliseconds on this hot path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 NOT_EXECUTED = 126  # errors.ExitStatus.NOT_EXECUTED (kept literal: errors imports enum)
 COMMAND_NOT_FOUND = 127
 INTERRUPTED = 130
 # How long past its time to live the client waits before it stops trusting the broker.
 _GRACE = 15.0
+_MAX_TIMEOUT = 600  # broker.protocol.MAX_TIMEOUT (tests check they agree)
 _FIRST_ANSWER = 30.0  # scoring and one audit write: far less, unless the broker is stuck
 
 
@@ -70,7 +74,7 @@ class Reporter:
             sys.stderr.flush()
 
 
-def _wait_for_decision(conn: client.Connection, say: Reporter) -> dict[str, Any]:
+def _wait_for_decision(conn: wire.Connection, say: Reporter) -> dict[str, Any]:
     # The first answer (a decision, or `queued`) comes once the broker has scored the command;
     # after `queued` we wait as long as the broker said the request lives.
     deadline = time.monotonic() + _FIRST_ANSWER
@@ -79,6 +83,8 @@ def _wait_for_decision(conn: client.Connection, say: Reporter) -> dict[str, Any]
             message = conn.receive(timeout=max(0.1, deadline - time.monotonic()))
         except TimeoutError:
             raise NotRun("no answer from the broker in time; nothing ran") from None
+        except wire.WireError as exc:
+            raise NotRun(f"{exc}; nothing ran") from None
         if message is None:
             raise NotRun("lost the connection to the broker before a decision; nothing ran")
         op = message.get("op")
@@ -89,8 +95,8 @@ def _wait_for_decision(conn: client.Connection, say: Reporter) -> dict[str, Any]
         if op == "queued":
             request = message.get("request") or {}
             ttl = request.get("ttl")
-            ttl = ttl if isinstance(ttl, int | float) else protocol.MAX_TIMEOUT
-            deadline = time.monotonic() + min(float(ttl), protocol.MAX_TIMEOUT) + _GRACE
+            ttl = ttl if isinstance(ttl, int | float) else _MAX_TIMEOUT
+            deadline = time.monotonic() + min(float(ttl), _MAX_TIMEOUT) + _GRACE
             level, score = request.get("level", "?"), request.get("score", "?")
             short = str(request.get("id", ""))[:8]
             hint = (
@@ -144,13 +150,13 @@ def _run(argv: list[str], session: str) -> int:
     return 128 - code if code < 0 else code
 
 
-def _record_exit(conn: client.Connection, request_id: str, code: int, session: str) -> None:
+def _record_exit(conn: wire.Connection, request_id: str, code: int, session: str) -> None:
     """Tell the broker how the command ended (it writes the record; we do not wait for the
     fsync). If the broker is gone, write the record ourselves."""
     try:
         conn.send({"op": "exit", "id": request_id, "exit_code": code, "session": session})
         return
-    except client.BrokerUnavailable:
+    except wire.WireError:
         pass
     from expacti_cli.errors import ExpactiError
 
@@ -176,10 +182,10 @@ def gate_and_run(
     gated = gated_command(words)
     session = os.environ.get("EXPACTI_SESSION", "").strip() or os.urandom(4).hex()
     try:
-        conn = client.connect()
-    except client.BrokerUnavailable as exc:
+        conn = wire.connect()
+    except wire.WireError as exc:
         raise NotRun(f"{exc}; nothing ran") from None
-    with conn:
+    try:
         request: dict[str, Any] = {
             "op": "submit",
             "command": gated.text,
@@ -192,7 +198,7 @@ def gate_and_run(
             request["ttl"] = timeout
         try:
             conn.send(request)
-        except client.BrokerUnavailable as exc:
+        except wire.WireError as exc:
             raise NotRun(f"{exc}; nothing ran") from None
         answer = _wait_for_decision(conn, say)
         decision = str(answer.get("decision"))
@@ -200,7 +206,7 @@ def gate_and_run(
             what = "timed out" if decision == "timed_out" else "denied"
             say.say("denied", f"expacti: {what}: {_show(answer.get('reason'))}", decision=answer)
             return NOT_EXECUTED
-        if answer.get("command_hash") != protocol.command_hash(gated.text, gated.cwd):
+        if answer.get("command_hash") != wire.command_hash(gated.text, gated.cwd):
             raise NotRun("the broker approved a different command or directory; nothing ran")
         if decision == "approved":
             waited = (answer.get("waited_ms") or 0) / 1000
@@ -212,6 +218,8 @@ def gate_and_run(
             say.say("approved", "", decision=answer)
         code = _run(gated.argv, session)
         _record_exit(conn, str(answer.get("id")), code, session)
+    finally:
+        conn.close()
     return code
 
 

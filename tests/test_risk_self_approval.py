@@ -55,3 +55,12 @@ def test_a_rule_or_the_threshold_never_lets_expacti_changes_through() -> None:
     )
     assert decision.action is Action.ASK
     assert "changes expacti itself" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("command", "hidden"), [("fc -s", True), ("fc -s git=rm", True), ("fc", True), ("fc -l", False)]
+)
+def test_history_reruns_are_treated_as_hidden_code(command: str, hidden: bool) -> None:
+    # `fc -s` re-runs an earlier command: the reviewer never sees what would run.
+    score = score_command(command)
+    assert (score.level in (Level.HIGH, Level.CRITICAL)) is hidden, score

@@ -63,6 +63,7 @@ KINDS: dict[str, str] = {
     **dict.fromkeys(DB_CLIENTS, "db"),
     **dict.fromkeys(DECODERS, "decoder"),
     "eval": "eval",
+    "fc": "history",  # re-runs earlier commands whose text the reviewer never sees
     "ssh": "ssh",
     "docker": "docker",
     "podman": "docker",
@@ -178,6 +179,9 @@ class Nesting:
                 d["obfuscated"] = True
             if code is not None:
                 self._nest_code(code, scope, top, "eval")
+        elif kind == "history":
+            if "l" not in part.short_flags:  # `fc -l` only lists
+                d["is_eval"] = True
         elif kind == "source":
             if args_w and args_w[0].pure_substitution:
                 d["is_eval"] = True

@@ -725,6 +725,14 @@ def indirection(part: SimpleCommand, verdict: Verdict, ctx: Context) -> Hit | No
         text = f'indirection: program "{name}" is only known at run time'
         return Hit(50, text, "", 60, "program chosen at run time")
     if part.is_eval:
+        if part.program == "fc":  # the commands it re-runs are not in the text at all
+            return Hit(
+                50,
+                "indirection: re-runs earlier commands the reviewer cannot see",
+                "",
+                60,
+                "re-run of shell history",
+            )
         if part.dynamic_args or part.has_substitution:
             return Hit(
                 40, "indirection: evaluates text built at run time", "", 60, "eval of run-time text"

@@ -183,7 +183,7 @@ def connect(autostart: bool = True, start_timeout: float = 10.0) -> Connection:
     from expacti_cli.broker import client  # the slow path: only when no broker runs yet
 
     try:
-        client.start_broker()
+        started = client.start_broker()
     except client.BrokerUnavailable as exc:
         raise WireError(str(exc)) from None
     deadline = time.monotonic() + start_timeout
@@ -192,9 +192,15 @@ def connect(autostart: bool = True, start_timeout: float = 10.0) -> Connection:
         try:
             return _connect_once(path)
         except OSError as exc:
-            if time.monotonic() > deadline:
-                raise WireError(
-                    f"the broker did not start within {start_timeout:g} s ({exc.strerror})"
-                ) from None
+            failed = started.poll() not in (None, 0)  # 0: another broker won the lock
+            if failed or time.monotonic() > deadline:
+                why = (
+                    f"exited with status {started.returncode}"
+                    if failed
+                    else f"did not start within {start_timeout:g} s ({exc.strerror})"
+                )
+                from expacti_cli.broker import sockets
+
+                raise WireError(f"the broker {why}; see {sockets.log_path()}") from None
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

@@ -73,15 +73,10 @@ def rule_creator() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def audit_rule_change(kind: str, rule: Rule, actor: str) -> bool:
-    """Record a rule change in the audit log when the audit store is available.
-
-    Returns False when there is no audit store yet; errors writing it propagate (a rule change
-    that cannot be audited is undone by the caller)."""
-    try:
-        from expacti_cli.store.audit import AuditLog  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return False
+def audit_rule_change(kind: str, rule: Rule, actor: str) -> None:
+    """Record a rule change in the audit log; errors writing it propagate (a rule change that
+    cannot be audited is undone by the caller)."""
+    from expacti_cli.store.audit import AuditLog
     from expacti_cli.store.rules import rule_to_doc
 
     AuditLog.open().append(
@@ -91,9 +86,9 @@ def audit_rule_change(kind: str, rule: Rule, actor: str) -> bool:
             "reviewer": actor,
             "rule_id": rule.id,
             "rule": rule_to_doc(rule),
+            "summary": f"{kind.replace('_', ' ')}: {rule.describe()} ({rule.id})",
         }
     )
-    return True
 
 
 def _store() -> RulesStore:

@@ -238,6 +238,6 @@ def test_exit_code_is_recorded_even_if_the_broker_died_meanwhile(broker, run_cli
 
 def test_exec_client_limits_agree_with_the_broker() -> None:
     from expacti_cli.broker import protocol
-    from expacti_cli.commands import exec_run
+    from expacti_cli.shim import decide
 
-    assert exec_run._MAX_TIMEOUT == protocol.MAX_TIMEOUT
+    assert decide.MAX_TTL == protocol.MAX_TIMEOUT

@@ -11,21 +11,17 @@ import os
 import shlex
 import signal
 import sys
-import time
 
-from expacti_cli.shim import wire
+from expacti_cli.shim import decide, wire
 
 TYPE_CHECKING = False  # typing costs milliseconds on this hot path; annotations are strings
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 NOT_EXECUTED = 126  # errors.ExitStatus.NOT_EXECUTED (kept literal: errors imports enum)
 COMMAND_NOT_FOUND = 127
 INTERRUPTED = 130
-# How long past its time to live the client waits before it stops trusting the broker.
-_GRACE = 15.0
-_MAX_TIMEOUT = 600  # broker.protocol.MAX_TIMEOUT (tests check they agree)
-_FIRST_ANSWER = 30.0  # scoring and one audit write: far less, unless the broker is stuck
 
 
 class NotRun(Exception):
@@ -74,41 +70,25 @@ class Reporter:
             sys.stderr.flush()
 
 
-def _wait_for_decision(conn: wire.Connection, say: Reporter) -> dict[str, Any]:
-    # The first answer (a decision, or `queued`) comes once the broker has scored the command;
-    # after `queued` we wait as long as the broker said the request lives.
-    deadline = time.monotonic() + _FIRST_ANSWER
-    while True:
-        try:
-            message = conn.receive(timeout=max(0.1, deadline - time.monotonic()))
-        except TimeoutError:
-            raise NotRun("no answer from the broker in time; nothing ran") from None
-        except wire.WireError as exc:
-            raise NotRun(f"{exc}; nothing ran") from None
-        if message is None:
-            raise NotRun("lost the connection to the broker before a decision; nothing ran")
-        op = message.get("op")
-        if op == "decision":
-            return message
-        if op == "error":
-            raise NotRun(f"the broker refused the request: {_show(message.get('error'))}")
-        if op == "queued":
-            request = message.get("request") or {}
-            ttl = request.get("ttl")
-            ttl = ttl if isinstance(ttl, int | float) else _MAX_TIMEOUT
-            deadline = time.monotonic() + min(float(ttl), _MAX_TIMEOUT) + _GRACE
-            level, score = request.get("level", "?"), request.get("score", "?")
-            short = str(request.get("id", ""))[:8]
-            hint = (
-                "run `expacti approve` in another terminal"
-                if message.get("reviewers")
-                else "run `expacti approve` in another terminal (no reviewer is connected yet)"
-            )
-            say.say(
-                "waiting",
-                f"expacti: waiting for approval ({level} {score}) — {hint} [request {short}]",
-                request=request,
-            )
+def _waiting(say: Reporter) -> Callable[[dict[str, Any]], None]:
+    """What to print when the broker says the command waits for a human."""
+
+    def on_queued(queued: dict[str, Any]) -> None:
+        request = queued["request"]
+        level, score = request.get("level", "?"), request.get("score", "?")
+        short = str(request.get("id", ""))[:8]
+        hint = (
+            "run `expacti approve` in another terminal"
+            if queued.get("reviewers")
+            else "run `expacti approve` in another terminal (no reviewer is connected yet)"
+        )
+        say.say(
+            "waiting",
+            f"expacti: waiting for approval ({level} {score}) — {hint} [request {short}]",
+            request=request,
+        )
+
+    return on_queued
 
 
 def _run(argv: list[str], session: str) -> int:
@@ -181,45 +161,41 @@ def gate_and_run(
     say = Reporter(as_json)
     gated = gated_command(words)
     session = os.environ.get("EXPACTI_SESSION", "").strip() or os.urandom(4).hex()
+    # The same submit-and-verify path as the shim and the hooks; the connection stays open
+    # while the command runs, so its process tree counts as a gated session.
+    verdict = decide.submit(
+        gated.text,
+        cwd=gated.cwd,
+        session=session,
+        source="exec",
+        context=context,
+        ttl=timeout,
+        on_queued=_waiting(say),
+        keep_open=True,
+    )
+    answer = verdict.answer
+    if not verdict.allowed:
+        if verdict.decision == "error":
+            raise NotRun(verdict.reason)
+        what = "timed out" if verdict.decision == "timed_out" else "denied"
+        say.say("denied", f"expacti: {what}: {_show(verdict.reason)}", decision=answer)
+        return NOT_EXECUTED
+    conn = verdict.connection
     try:
-        conn = wire.connect()
-    except wire.WireError as exc:
-        raise NotRun(f"{exc}; nothing ran") from None
-    try:
-        request: dict[str, Any] = {
-            "op": "submit",
-            "command": gated.text,
-            "cwd": gated.cwd,
-            "session": session,
-            "source": "exec",
-            "context": context,
-        }
-        if timeout is not None:
-            request["ttl"] = timeout
-        try:
-            conn.send(request)
-        except wire.WireError as exc:
-            raise NotRun(f"{exc}; nothing ran") from None
-        answer = _wait_for_decision(conn, say)
-        decision = str(answer.get("decision"))
-        if not answer.get("allowed"):
-            what = "timed out" if decision == "timed_out" else "denied"
-            say.say("denied", f"expacti: {what}: {_show(answer.get('reason'))}", decision=answer)
-            return NOT_EXECUTED
-        if answer.get("command_hash") != wire.command_hash(gated.text, gated.cwd):
-            raise NotRun("the broker approved a different command or directory; nothing ran")
-        if decision == "approved":
+        if verdict.decision == "approved":
             waited = (answer.get("waited_ms") or 0) / 1000
             who = _show(answer.get("reviewer"))
             say.say("approved", f"✓ approved by {who} after {waited:.1f} s", decision=answer)
-        elif decision == "timed_out":
-            say.say("approved", f"expacti: warning: {_show(answer.get('reason'))}", decision=answer)
+        elif verdict.decision == "timed_out":
+            say.say("approved", f"expacti: warning: {_show(verdict.reason)}", decision=answer)
         else:
             say.say("approved", "", decision=answer)
         code = _run(gated.argv, session)
-        _record_exit(conn, str(answer.get("id")), code, session)
+        if conn is not None:
+            _record_exit(conn, verdict.request_id, code, session)
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     return code
 
 

@@ -45,7 +45,8 @@ def is_blank(line: str) -> bool:
     return not stripped or (stripped.startswith("#") and "\n" not in stripped)
 
 
-def _on_queued(request: dict[str, Any]) -> None:
+def _on_queued(queued: dict[str, Any]) -> None:
+    request = queued["request"]
     _say(
         f"expacti: waiting for approval ({shown(request.get('level', '?'))} "
         f"{shown(request.get('score', '?'))}) [request {shown(str(request.get('id', ''))[:8])}]"

@@ -23,12 +23,13 @@ GRACE = 15.0  # how long past the ttl we wait before we stop trusting the broker
 class Verdict:
     """The broker's answer about one command (immutable once made)."""
 
-    __slots__ = ("allowed", "decision", "reason", "request_id", "connection")
+    __slots__ = ("allowed", "decision", "reason", "request_id", "connection", "answer")
     allowed: bool
     decision: str
     reason: str
     request_id: str
     connection: wire.Connection | None
+    answer: dict[str, Any]
 
     def __init__(
         self,
@@ -37,6 +38,7 @@ class Verdict:
         reason: str,
         request_id: str = "",
         connection: wire.Connection | None = None,
+        answer: dict[str, Any] | None = None,
     ) -> None:
         object.__setattr__(self, "allowed", allowed)
         object.__setattr__(self, "decision", decision)  # a broker decision, or "error"
@@ -45,6 +47,8 @@ class Verdict:
         # Open while an allowed command runs: the broker then treats its process tree as a
         # gated session (no self-approval from inside it). Closing it ends that.
         object.__setattr__(self, "connection", connection)
+        # The broker's whole `decision` message (reviewer, waited_ms...); {} when there was none.
+        object.__setattr__(self, "answer", answer or {})
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Verdict is immutable")
@@ -66,12 +70,15 @@ def submit(
     session: str = "",
     source: str = "shim",
     context: str = "",
+    ttl: int | None = None,
     on_queued: Callable[[dict[str, Any]], None] | None = None,
     keep_open: bool = False,
 ) -> Verdict:
     """Gate `command` run in `cwd`: wait for the broker's decision and check it is bound to
     exactly this command and directory. With `keep_open`, an allowed verdict carries the
-    open connection (the caller closes it, or lets exec hand it to the command)."""
+    open connection (the caller closes it, or lets exec hand it to the command).
+    `on_queued` gets the broker's `queued` message (its `request` is always a dict) when the
+    command waits for a human."""
     cwd = os.getcwd() if cwd is None else cwd
     try:
         conn = wire.connect()
@@ -81,20 +88,23 @@ def submit(
         return refused(f"cannot reach the broker ({exc}); nothing ran")
     keep = False
     try:
-        conn.send(
-            {
-                "op": "submit",
-                "command": command,
-                "cwd": cwd,
-                "session": session,
-                "source": source,
-                "context": context,
-            }
-        )
+        request: dict[str, object] = {
+            "op": "submit",
+            "command": command,
+            "cwd": cwd,
+            "session": session,
+            "source": source,
+            "context": context,
+        }
+        if ttl is not None:
+            request["ttl"] = ttl
+        conn.send(request)
         verdict = _wait(conn, command, cwd, on_queued)
         keep = keep_open and verdict.allowed
         if keep:
-            return Verdict(True, verdict.decision, verdict.reason, verdict.request_id, conn)
+            return Verdict(
+                True, verdict.decision, verdict.reason, verdict.request_id, conn, verdict.answer
+            )
         return verdict
     except wire.WireError as exc:
         return refused(f"{exc}; nothing ran")
@@ -127,7 +137,7 @@ def _wait(
             ttl = ttl if isinstance(ttl, int | float) and not isinstance(ttl, bool) else MAX_TTL
             deadline = time.monotonic() + min(float(ttl), MAX_TTL) + GRACE
             if on_queued is not None:
-                on_queued(request)
+                on_queued({**message, "request": request})
             continue
         if op != "decision":
             continue  # events a newer broker may add
@@ -135,10 +145,10 @@ def _wait(
         reason = str(message.get("reason") or decision or "no reason given")
         request_id = str(message.get("id") or "")
         if message.get("allowed") is not True:
-            return Verdict(False, decision or "denied", reason, request_id)
+            return Verdict(False, decision or "denied", reason, request_id, None, message)
         if message.get("command_hash") != wire.command_hash(command, cwd):
             return refused("the broker approved a different command or directory; nothing ran")
-        return Verdict(True, decision, reason, request_id)
+        return Verdict(True, decision, reason, request_id, None, message)
 
 
 def record_plumbing(

@@ -159,7 +159,8 @@ def _claude_dirs(environ: dict[str, str] | os._Environ[str]) -> tuple[str, str]:
     return home, config
 
 
-def _on_queued(request: dict[str, Any]) -> None:
+def _on_queued(queued: dict[str, Any]) -> None:
+    request = queued["request"]
     if not os.isatty(2):
         return  # an agent reads our stderr: no chatter, only the outcome
     short = str(request.get("id", ""))[:8]

@@ -11,6 +11,7 @@ import errno
 import os
 import select
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ class Hooks:
     get_size: Callable[[], tuple[int, int]] | None = None
     set_size: Callable[[int, int, int], None] | None = None  # (master fd, rows, cols)
     on_resize: Callable[[int, int], None] = lambda rows, cols: None
+    # The child's output on its way to the screen, after `on_output`: returns what to show
+    # now (an overlay covering the screen shows nothing and repaints when it closes).
+    output_gate: Callable[[bytes], bytes] = _pass_through
+    # Called once with the running proxy, before the first turn: what needs `post` keeps it.
+    on_start: Callable[[Proxy], None] = lambda proxy: None
 
 
 @dataclass
@@ -116,6 +122,31 @@ class Proxy:
         self._pending_signals: list[int] = []
         # waitpid only when SIGCHLD said something changed (and once at the start).
         self._check_child = True
+        self._posted: list[tuple[bytes, bytes]] = []
+        self._posted_lock = threading.Lock()
+
+    # --- from other threads ----------------------------------------------------------------
+
+    def post(self, to_child: bytes = b"", to_user: bytes = b"") -> None:
+        """Queue bytes for the child (bypassing `input_gate`) and for the screen (bypassing
+        `output_gate`); safe from any thread. The loop picks them up on its next turn."""
+        if not to_child and not to_user:
+            return
+        with self._posted_lock:
+            self._posted.append((to_child, to_user))
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"p")
+
+    def _take_posted(self) -> None:
+        with self._posted_lock:
+            posted, self._posted = self._posted, []
+        for to_child, to_user in posted:
+            if to_child and self._master_open:
+                self.buffers.to_child += to_child
+                self._to_child()
+            if to_user and self._user_open:
+                self.buffers.to_user += to_user
+                self._to_user()
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -153,6 +184,7 @@ class Proxy:
         previous = {s: signal.signal(s, self._on_signal) for s in wanted}
         try:
             self.resize()
+            self.hooks.on_start(self)
             return self._loop()
         finally:
             for signum, handler in previous.items():
@@ -211,6 +243,7 @@ class Proxy:
                     with contextlib.suppress(OSError):
                         os.read(self._wake_r, 4096)
                     self._handle_signals()
+                    self._take_posted()
                 elif fd == ends.master:
                     if event & (select.POLLIN | select.POLLHUP | select.POLLERR):
                         # Under a flood the next chunk is usually there already: read a few
@@ -253,6 +286,9 @@ class Proxy:
         if not data:
             return False
         self.hooks.on_output(data)
+        data = self.hooks.output_gate(data)
+        if not data:
+            return True
         buffer = self.buffers.to_user
         buffer += data
         # Write at once: most of the time the terminal takes it all and no extra turn is spent.

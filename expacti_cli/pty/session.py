@@ -91,6 +91,8 @@ def run_program(
     on_output: Callable[[bytes], None] | None = None,
     on_resize: Callable[[int, int], None] | None = None,
     input_gate: Callable[[bytes], bytes] | None = None,
+    output_gate: Callable[[bytes], bytes] | None = None,
+    on_start: Callable[[Proxy], None] | None = None,
 ) -> int:
     """Run `argv` on a PTY wired to `streams`; return its exit status (128+N for a signal).
 
@@ -109,6 +111,10 @@ def run_program(
         hooks.on_resize = on_resize
     if input_gate is not None:
         hooks.input_gate = input_gate
+    if output_gate is not None:
+        hooks.output_gate = output_gate
+    if on_start is not None:
+        hooks.on_start = on_start
 
     def status() -> int | None:
         code = child.poll()

@@ -1,4 +1,4 @@
-"""Audit log costs: append at 1k vs 100k records, `log --limit 50` and `verify` on a big log.
+"""Audit log costs: append at 1k vs 100k vs 1M records, `log --limit 50` and `verify` on a big log.
 
 Run: .venv/bin/python benchmarks/bench_audit.py [--quick]
 
@@ -106,12 +106,20 @@ def time_appends(logs: list[AuditLog], rounds: int) -> list[list[float]]:
     return timings
 
 
-def append_figures(root: Path, small: int, large: int, rounds: int) -> dict[str, float]:
-    build_log(root / "small", small)
-    build_log(root / "large", large)
-    logs = [AuditLog.open(root / "small"), AuditLog.open(root / "large")]
+def _spread(samples: list[float]) -> float:
+    """Width of the middle 80% of the samples (p90 - p10)."""
+    deciles = statistics.quantiles(samples, n=10)
+    return deciles[-1] - deciles[0]
+
+
+def append_figures(root: Path, sizes: list[int], rounds: int) -> dict[str, float]:
+    """Append cost at each log size; ratios are against the smallest log of the same run."""
+    for size in sizes:
+        build_log(root / f"log-{size}", size)
+    logs = [AuditLog.open(root / f"log-{size}") for size in sizes]
     time_appends(logs, 5)  # warm up
-    synced = [statistics.median(t) for t in time_appends(logs, rounds)]
+    synced_runs = time_appends(logs, rounds)
+    synced = [statistics.median(t) for t in synced_runs]
     real_fsync = jsonl.os.fsync
     setattr(jsonl.os, "fsync", lambda fd: None)  # noqa: B010 - the log's own work only
     try:
@@ -120,16 +128,17 @@ def append_figures(root: Path, small: int, large: int, rounds: int) -> dict[str,
         setattr(jsonl.os, "fsync", real_fsync)  # noqa: B010
     for log in logs:
         assert log.verify().ok
-    return {
-        "records_small": small,
-        "records_large": large,
-        "append_small_ms": round(synced[0] * 1000, 3),
-        "append_large_ms": round(synced[1] * 1000, 3),
-        "append_ratio": round(synced[1] / synced[0], 3),
-        "append_small_cpu_us": round(cpu[0] * 1e6, 1),
-        "append_large_cpu_us": round(cpu[1] * 1e6, 1),
-        "append_cpu_ratio": round(cpu[1] / cpu[0], 3),
-    }
+    figures: dict[str, float] = {}
+    for size, median, runs, cpu_median in zip(sizes, synced, synced_runs, cpu, strict=True):
+        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+        figures[f"append_{label}_ms"] = round(median * 1000, 3)
+        figures[f"append_{label}_spread_ms"] = round(_spread(runs) * 1000, 3)
+        figures[f"append_{label}_cpu_us"] = round(cpu_median * 1e6, 1)
+        if size != sizes[0]:
+            figures[f"append_ratio_{label}"] = round(median / synced[0], 3)
+            figures[f"append_cpu_ratio_{label}"] = round(cpu_median / cpu[0], 3)
+    figures["append_ratio"] = round(synced[-1] / synced[0], 3)  # largest vs smallest
+    return figures
 
 
 def big_log_figures(root: Path, count: int) -> dict[str, float]:
@@ -177,10 +186,10 @@ def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="expacti-bench-audit-") as tmp:
         root = Path(tmp)
         if quick:
-            figures = append_figures(root, 1_000, 20_000, rounds=150)
+            figures = append_figures(root, [1_000, 20_000], rounds=150)
             figures |= big_log_figures(root, 50_000)
         else:
-            figures = append_figures(root, 1_000, 100_000, rounds=500)
+            figures = append_figures(root, [1_000, 100_000, 1_000_000], rounds=500)
             figures |= big_log_figures(root, 1_000_000)
     figures["append_ratio_goal"] = 1.5
     return figures

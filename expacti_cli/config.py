@@ -226,6 +226,12 @@ def _check_patterns(key: Key, value: Any, where: str) -> list[dict[str, Any]]:
             re.compile(item["regex"])
         except re.error as exc:
             raise ConfigError(f"{at}: bad regex {item['regex']!r}: {exc}") from None
+        from expacti_cli.matching import RulePatternError, check_regex_speed
+
+        try:
+            check_regex_speed(item["regex"])
+        except RulePatternError as exc:
+            raise ConfigError(f"{at}: bad regex {item['regex']!r}: {exc}") from None
         score = item.get("score")
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
             raise ConfigError(f"{at}: 'score' must be an integer from 0 to 100")

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from expacti_cli.analysis.model import Analysis, SimpleCommand, SqlKind
 
@@ -167,15 +168,67 @@ def _compiled_glob(pattern: str, strict: bool) -> tuple[tuple[str, re.Pattern[st
     return tuple(compiled)
 
 
+# A user's regex runs inside the broker for every command: one that backtracks
+# catastrophically (`(a+)+$`) must not stall the gate. Patterns run on the `regex` module,
+# whose matching takes a timeout; a timed-out match counts against the command (a deny rule
+# denies, an allow rule does not allow), and a pattern that times out on probe texts is
+# refused when the rule is added.
+REGEX_TIMEOUT_S = 0.05
+_PROBE_RUNS = ("a", "0", " ", "-", "/", ".", "x ", "a/")
+_REGEX_META = frozenset("\\.^$*+?{}[]|()")
+
+
+class _Regex:
+    """A compiled user pattern; `fullmatch` returns None on no match, raises TimeoutError."""
+
+    __slots__ = ("_rx",)
+
+    def __init__(self, rx: Any) -> None:
+        self._rx = rx
+
+    def fullmatch(self, text: str) -> object | None:
+        return self._rx.fullmatch(text, timeout=REGEX_TIMEOUT_S)
+
+
 @lru_cache(maxsize=4096)
-def compiled_regex(pattern: str, dotall: bool = False) -> re.Pattern[str]:
+def compiled_regex(pattern: str, dotall: bool = False) -> _Regex:
+    import regex  # lazily: only a rule set with regex rules pays for the import
+
     try:
         with warnings.catch_warnings():  # "possible nested set" & co: noise for a user pattern
             warnings.simplefilter("ignore")
-            return re.compile(pattern, re.DOTALL if dotall else 0)
-    except re.error as exc:
+            return _Regex(regex.compile(pattern, regex.DOTALL if dotall else 0))
+    except regex.error as exc:
         where = f" at position {exc.pos}" if exc.pos is not None else ""
         raise RulePatternError(f"{exc.msg}{where}") from None
+
+
+def regex_fullmatch(rx: _Regex, text: str, *, on_timeout: bool) -> bool:
+    """Does `rx` match all of `text`? `on_timeout` is the answer when it takes too long."""
+    try:
+        return rx.fullmatch(text) is not None
+    except TimeoutError:
+        return on_timeout
+
+
+def _slow_probes(pattern: str) -> list[str]:
+    """Texts that make nested repetition backtrack: the pattern's literal start, then a long
+    run of one character (or pair) and an ending that fails the match."""
+    body = pattern.removeprefix("^")
+    cut = next((i for i, c in enumerate(body) if c in _REGEX_META), len(body))
+    starts = dict.fromkeys(("", body[:cut]))
+    return [start + run * 40 + end for start in starts for run in _PROBE_RUNS for end in "!\n"]
+
+
+def check_regex_speed(pattern: str) -> None:
+    rx = compiled_regex(pattern, dotall=True)
+    for probe in _slow_probes(pattern):
+        try:
+            rx.fullmatch(probe)
+        except TimeoutError:
+            raise RulePatternError(
+                "the pattern takes too long to match (overlapping repetition such as `(a|aa)+`?)"
+            ) from None
 
 
 def validate_pattern(kind: RuleKind, pattern: str) -> None:
@@ -188,6 +241,7 @@ def validate_pattern(kind: RuleKind, pattern: str) -> None:
         _compiled_glob(pattern, True)
     if kind is RuleKind.REGEX:
         compiled_regex(pattern)
+        check_regex_speed(pattern)
 
 
 _GLOB_CHARS = frozenset("*?[")
@@ -291,7 +345,7 @@ def too_broad(rule: Rule) -> str:
         rx = compiled_regex(rule.pattern)
         for name, what in RISKY_PROGRAMS.items():
             probes = (name, f"{name} x", f"{name} -c x", f"/usr/bin/{name} x", f"X=1 {name} x")
-            if any(rx.fullmatch(p) for p in probes):
+            if any(regex_fullmatch(rx, p, on_timeout=True) for p in probes):
                 return f"it matches {name!r} ({what})"
         return ""
     words = pattern_words(rule.pattern)
@@ -302,9 +356,9 @@ def too_broad(rule: Rule) -> str:
     if base in RISKY_PROGRAMS:
         return f"it covers {base!r} ({RISKY_PROGRAMS[base]})"
     if rule.kind is RuleKind.GLOB and _GLOB_CHARS & set(program):
-        rx = re.compile(_glob_word_regex(program, strict=False), re.DOTALL)
+        glob_rx = re.compile(_glob_word_regex(program, strict=False), re.DOTALL)
         for name, what in RISKY_PROGRAMS.items():
-            if rx.fullmatch(name) or rx.fullmatch(f"/usr/bin/{name}"):
+            if glob_rx.fullmatch(name) or glob_rx.fullmatch(f"/usr/bin/{name}"):
                 return f"its program word {program!r} matches {name!r} ({what})"
     return ""
 
@@ -353,7 +407,9 @@ def allow_matches(rule: Rule, part: SimpleCommand, *, simple: bool) -> bool:
         return False
     if rule.kind is RuleKind.REGEX:
         rx = compiled_regex(rule.pattern)
-        return rx.fullmatch(part.text.strip()) is not None and _regex_names_program(rx, part)
+        return regex_fullmatch(rx, part.text.strip(), on_timeout=False) and _regex_names_program(
+            rx, part
+        )
     if rule.kind is RuleKind.GLOB and part.dynamic_args:
         return False  # `$x` may split into any number of words
     if not words_match(rule, part.words, strict=True):
@@ -378,7 +434,7 @@ def _names_wrapped_program(rule: Rule, part: SimpleCommand) -> bool:
 _PROBE_PROGRAM = "zzexpactiprobe"
 
 
-def _regex_names_program(rx: re.Pattern[str], part: SimpleCommand) -> bool:
+def _regex_names_program(rx: _Regex, part: SimpleCommand) -> bool:
     """An allow regex must name the program that runs: one that would match the same command
     with any other program (`\\S+ install .*`, `sudo .*`) does not allow it."""
     if not part.argv:
@@ -386,10 +442,13 @@ def _regex_names_program(rx: re.Pattern[str], part: SimpleCommand) -> bool:
     start = len(part.words) - len(part.argv)
     if start < 0 or part.words[start:] != part.argv:
         return False
-    if rx.fullmatch(shlex.join(part.words)) is None:
-        return True  # written with other quoting than ours: nothing to compare against
-    probe = (*part.words[:start], _PROBE_PROGRAM, *part.words[start + 1 :])
-    return rx.fullmatch(shlex.join(probe)) is None
+    try:
+        if rx.fullmatch(shlex.join(part.words)) is None:
+            return True  # written with other quoting than ours: nothing to compare against
+        probe = (*part.words[:start], _PROBE_PROGRAM, *part.words[start + 1 :])
+        return rx.fullmatch(shlex.join(probe)) is None
+    except TimeoutError:
+        return False
 
 
 def _deny_forms(part: SimpleCommand) -> list[tuple[str, ...]]:
@@ -414,7 +473,7 @@ def deny_matches(rule: Rule, part: SimpleCommand) -> bool:
     if rule.kind is RuleKind.EXACT:
         return rule.pattern.strip() in texts
     rx = compiled_regex(rule.pattern, dotall=True)
-    return any(rx.fullmatch(t) is not None for t in texts)
+    return any(regex_fullmatch(rx, t, on_timeout=True) for t in texts)
 
 
 # Flags that mean the same to the programs people write deny rules for (rm, cp, chmod, chown,
@@ -612,9 +671,10 @@ def _denies_whole_line(rule: Rule, source: str, unparsed: bool) -> bool:
     if rule.kind is RuleKind.REGEX and unparsed:
         # The parts of an unparsed command cannot be trusted: let deny regexes see all of it.
         try:
-            return compiled_regex(rule.pattern, dotall=True).fullmatch(source) is not None
+            rx = compiled_regex(rule.pattern, dotall=True)
         except RulePatternError:
             return False
+        return regex_fullmatch(rx, source, on_timeout=True)
     return False
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from expacti_cli.analysis.model import Analysis, SimpleCommand
 from expacti_cli.risk.categories import CATEGORIES, UNKNOWN, classify
@@ -26,7 +25,25 @@ _PREFIX_PHRASES = frozenset({"recursive", "forced"})
 _LABELS = {category.name: category.label for category in CATEGORIES}
 _LEVELS = tuple(Level.of(score) for score in range(101))
 
-Patterns = tuple[tuple[str, re.Pattern[str], int, str], ...]
+
+class _CustomPattern:
+    """A user's pattern, searched with a timeout: one that backtracks catastrophically must
+    not stall the broker. A search that times out counts as a match (the higher score)."""
+
+    __slots__ = ("_rx",)
+    TIMEOUT_S = 0.05
+
+    def __init__(self, rx: Any) -> None:
+        self._rx = rx
+
+    def search(self, text: str) -> bool:
+        try:
+            return self._rx.search(text, timeout=self.TIMEOUT_S) is not None
+        except TimeoutError:
+            return True
+
+
+Patterns = tuple[tuple[str, _CustomPattern, int, str], ...]
 
 
 class _Scored(NamedTuple):
@@ -44,14 +61,17 @@ class _Scored(NamedTuple):
 @lru_cache(maxsize=32)
 def _patterns(settings: RiskSettings) -> Patterns:
     """Compiled custom patterns; one that does not compile is skipped (config reports it)."""
+    if not settings.patterns:
+        return ()
+    import regex  # lazily: only users with custom patterns pay for the import
+
     compiled = []
     for pattern in settings.patterns:
         try:
-            compiled.append(
-                (pattern.name, re.compile(pattern.regex), pattern.score, pattern.reason)
-            )
-        except re.error:
+            rx = _CustomPattern(regex.compile(pattern.regex))
+        except regex.error:
             continue
+        compiled.append((pattern.name, rx, pattern.score, pattern.reason))
     return tuple(compiled)
 
 

@@ -73,12 +73,14 @@ def submit(
     ttl: int | None = None,
     on_queued: Callable[[dict[str, Any]], None] | None = None,
     keep_open: bool = False,
+    on_connect: Callable[[wire.Connection], None] | None = None,
 ) -> Verdict:
     """Gate `command` run in `cwd`: wait for the broker's decision and check it is bound to
     exactly this command and directory. With `keep_open`, an allowed verdict carries the
     open connection (the caller closes it, or lets exec hand it to the command).
     `on_queued` gets the broker's `queued` message (its `request` is always a dict) when the
-    command waits for a human."""
+    command waits for a human. `on_connect` gets the connection before the request is sent:
+    another thread may `withdraw()` it to cancel the request (nothing runs)."""
     cwd = os.getcwd() if cwd is None else cwd
     try:
         conn = wire.connect()
@@ -88,6 +90,8 @@ def submit(
         return refused(f"cannot reach the broker ({exc}); nothing ran")
     keep = False
     try:
+        if on_connect is not None:
+            on_connect(conn)
         request: dict[str, object] = {
             "op": "submit",
             "command": command,

@@ -125,6 +125,15 @@ class Connection:
     def close(self) -> None:
         self.sock.close()
 
+    def withdraw(self) -> None:
+        """From another thread: wake a `receive` blocked on this connection (it returns None)
+        and hang up, so the broker withdraws the request waiting on it. shutdown, not close:
+        closing does not wake a blocked recv."""
+        try:
+            self.sock.shutdown(_socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def send(self, message: dict[str, object]) -> None:
         try:
             self.sock.sendall(encode(message))

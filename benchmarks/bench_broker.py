@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import spread
+
 GOAL_ROUND_TRIP_MS = 20
 GOAL_EXEC_ADDED_MS = 40
 
@@ -81,8 +83,10 @@ def round_trips(count: int) -> dict[str, Any]:
     return {
         "requests": count,
         "submit_to_visible_median_ms": _ms(statistics.median(visible)),
+        "submit_to_visible_spread_ms": _ms(spread(visible)),
         "submit_to_visible_p95_ms": _ms(sorted(visible)[int(count * 0.95) - 1]),
         "decision_to_resume_median_ms": _ms(statistics.median(resumed)),
+        "decision_to_resume_spread_ms": _ms(spread(resumed)),
         "decision_to_resume_p95_ms": _ms(sorted(resumed)[int(count * 0.95) - 1]),
         "round_trip_goal_ms": GOAL_ROUND_TRIP_MS,
     }
@@ -115,7 +119,9 @@ def exec_overhead(runs: int) -> dict[str, Any]:
     return {
         "exec_runs": runs,
         "exec_true_median_ms": round(g * 1000, 1),
+        "exec_true_spread_ms": round(spread(gated) * 1000, 1),
         "bash_c_true_median_ms": round(p * 1000, 1),
+        "bash_c_true_spread_ms": round(spread(plain) * 1000, 1),
         "exec_added_ms": round((g - p) * 1000, 1),
         "exec_ratio": round(g / p, 1),
         "exec_fast_path_median_ms": round(statistics.median(fast) * 1000, 1),

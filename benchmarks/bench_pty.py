@@ -65,8 +65,8 @@ def _echo_latency(argv: list[str], env: dict[str, str], rounds: int) -> float:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    size_mb = 5 if quick else 20
-    rounds = 1 if quick else 3
+    size_mb = 2 if quick else 20
+    rounds = 3 if quick else 9
     env = dict(os.environ, TERM="xterm")
     env.pop("TMUX", None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,28 +77,33 @@ def run(quick: bool) -> dict[str, Any]:
         ours = [sys.executable, "-m", "expacti_cli", "run", "--no-split", "--", "cat", str(big)]
         small = Path(tmp) / "small.txt"
         small.write_bytes(b"THE-END-MARKER\n")
-        figures: dict[str, Any] = {"file_mb": size_mb}
-
-        def best(argv: list[str]) -> float:
-            return min(_drain_time(argv, env, b"THE-END-MARKER") for _ in range(rounds))
-
-        t_ours = best(ours)
-        # Start-up (Python, click, broker connection) measured apart, so the copying itself
-        # can be compared too.
-        start_ours = best([*ours[:-1], str(small)])
-        figures["expacti_run_s"] = round(t_ours, 3)
-        figures["expacti_run_startup_s"] = round(start_ours, 3)
-        figures["expacti_run_mb_s"] = round(size_mb / max(t_ours - start_ours, 1e-6), 1)
+        figures: dict[str, Any] = {"file_mb": size_mb, "rounds": rounds}
         script = shutil.which("script")
+        scripted = [script, "-qc", f"cat {big}", "/dev/null"] if script else []
+        scripted_small = [script, "-qc", f"cat {small}", "/dev/null"] if script else []
+        ours_small = [*ours[:-1], str(small)]
+        # Rounds alternate between the two so machine noise hits both alike; each round gives
+        # a ratio, and the figures are the median ratio and its spread (min..max).
+        whole, copy, t_ours_all, t_script_all = [], [], [], []
+        for _ in range(rounds):
+            t_ours = _drain_time(ours, env, b"THE-END-MARKER")
+            start_ours = _drain_time(ours_small, env, b"THE-END-MARKER")
+            t_ours_all.append(t_ours)
+            if not script:
+                continue
+            t_script = _drain_time(scripted, env, b"THE-END-MARKER")
+            start_script = _drain_time(scripted_small, env, b"THE-END-MARKER")
+            t_script_all.append(t_script)
+            whole.append(t_script / t_ours)
+            copy.append((t_script - start_script) / max(t_ours - start_ours, 1e-6))
+        figures["expacti_run_s_median"] = round(statistics.median(t_ours_all), 3)
         if script:
-            t_script = best([script, "-qc", f"cat {big}", "/dev/null"])
-            start_script = best([script, "-qc", f"cat {small}", "/dev/null"])
-            figures["script_s"] = round(t_script, 3)
-            figures["script_mb_s"] = round(size_mb / max(t_script - start_script, 1e-6), 1)
-            figures["ratio_script_over_ours"] = round(t_script / t_ours, 2)
-            figures["ratio_copy_only"] = round(
-                (t_script - start_script) / max(t_ours - start_ours, 1e-6), 2
-            )
+            figures["script_s_median"] = round(statistics.median(t_script_all), 3)
+            # > 1: we are faster than script(1); goal >= 1.0 (issue 4)
+            figures["ratio_script_over_ours_median"] = round(statistics.median(whole), 2)
+            figures["ratio_script_over_ours_range"] = f"{min(whole):.2f}..{max(whole):.2f}"
+            figures["ratio_copy_only_median"] = round(statistics.median(copy), 2)
+            figures["ratio_copy_only_range"] = f"{min(copy):.2f}..{max(copy):.2f}"
         # Echo latency: a raw-mode cat echoes each key; measured through us and directly.
         raw_cat = "stty raw -echo; echo READY; exec cat"
         n = 20 if quick else 200
@@ -111,6 +116,7 @@ def run(quick: bool) -> dict[str, Any]:
         figures["echo_direct_ms_median"] = round(direct, 3)
         figures["echo_wrapped_ms_median"] = round(wrapped, 3)
         figures["echo_added_ms_median"] = round(wrapped - direct, 3)
+        figures["echo_added_goal_ms"] = 1.0
         _stop_broker(env)
     return figures
 

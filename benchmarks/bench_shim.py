@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import spread
+
 GOAL_ADDED_MS = 25
 
 
@@ -63,8 +65,10 @@ def measure(runs: int, shim: Path) -> dict[str, Any]:
     return {
         "runs": runs,
         "shim_true_median_ms": _median_ms(gated),
+        "shim_true_spread_ms": round(spread(gated) * 1000, 2),
         "shim_true_p95_ms": round(sorted(gated)[int(runs * 0.95) - 1] * 1000, 2),
         "bash_c_true_median_ms": _median_ms(plain),
+        "bash_c_true_spread_ms": round(spread(plain) * 1000, 2),
         "shim_added_ms": round((g - p) * 1000, 2),
         "shim_ratio": round(g / p, 1),
         "python_IS_pass_median_ms": _median_ms(python_bare),

@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "daemon",
         "Show, start or stop the local approval broker.",
     ),
+    "stats": (
+        "expacti_cli.commands.stats",
+        "stats",
+        "How many commands passed without a human; top and unused rules; per day.",
+    ),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "daemon",
         "Show, start or stop the local approval broker.",
     ),
+    "doctor": (
+        "expacti_cli.commands.doctor",
+        "doctor",
+        "Check the broker, files, shell integration, agent hooks and tmux; say what to fix.",
+    ),
     "stats": (
         "expacti_cli.commands.stats",
         "stats",

@@ -1,14 +1,16 @@
-"""Rules + risk score -> allow, deny or ask (pure: no I/O).
+"""Rules + risk score + anomalies -> allow, deny or ask (pure: no I/O).
 
 Order of precedence: a deny rule wins over everything; then a command whose every part an
-allow rule covers is allowed "by rule"; then, if `auto_approve_below` is set, a low score lets
-it through "by threshold" unless the command could not be parsed, is obfuscated or shows
-anomalies; everything else asks a human ("default").
+allow rule covers is allowed "by rule", unless anomalies that `strict_anomalies` applies to
+(the caller passes them in, see learn/anomaly.strict_triggers) send it to a human; then, if
+`auto_approve_below` is set, a low score lets it through "by threshold" unless the command
+could not be parsed, is obfuscated or shows anomalies; everything else asks a human
+("default").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -99,8 +101,14 @@ def decide(
     cwd: str | None,
     now: datetime,
     auto_approve_below: int = 0,
+    threshold_scope: str = "",
+    strict_anomalies: Sequence[str] = (),
 ) -> Decision:
-    """Decide what happens to one command line."""
+    """Decide what happens to one command line.
+
+    `threshold_scope` names where `auto_approve_below` comes from when it is a project's
+    (shown in the reason); `strict_anomalies` are the anomalies that keep a command a rule
+    allows from passing without a human (empty: rules decide alone)."""
     matched = match_command(analysis, rules, cwd=cwd, now=now)
     level = score.level.value
 
@@ -116,6 +124,13 @@ def decide(
         return make(
             Action.ASK, Via.DEFAULT, f"ask ({level} {score.score}): it changes expacti itself"
         )
+    if matched.allowed and strict_anomalies:
+        why = "every part is allowed by a rule, but strict_anomalies asks a human: "
+        return make(
+            Action.ASK,
+            Via.DEFAULT,
+            f"ask ({level} {score.score}): {why}" + "; ".join(strict_anomalies),
+        )
     if matched.allowed:
         return make(Action.ALLOW, Via.RULE, "every part is allowed by a rule")
     gaps = _gaps(matched)
@@ -123,6 +138,8 @@ def decide(
         blockers = threshold_blockers(analysis, score)
         if not blockers:
             why = f"{level} {score.score} is below auto_approve_below = {auto_approve_below}"
+            if threshold_scope:
+                why += f" ({threshold_scope})"
             return make(Action.ALLOW, Via.THRESHOLD, why)
         gaps = f"{gaps}; not auto-approved: {', '.join(blockers)}"
     return make(Action.ASK, Via.DEFAULT, f"ask ({level} {score.score}): {gaps}")

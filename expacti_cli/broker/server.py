@@ -204,7 +204,7 @@ class Broker:
         context = protocol.text_field(msg, "context")
         known = self.sessions.get(session, {}) if session else {}
         client.gating = True
-        ev = gate.evaluate(command, cwd)
+        ev = gate.evaluate(command, cwd, session=session)
         configured = gate.clamp_timeout(ev.approval_timeout)
         ttl = gate.clamp_timeout(ttl_value) if ttl_value is not None else configured
         if ev.on_timeout == "approve":

@@ -1,4 +1,8 @@
-"""`expacti score`: the risk of a command (or a file of commands), with its reasons."""
+"""`expacti score`: the risk of a command (or a file of commands), with its reasons.
+
+With --explain the command is also compared with the user's audit history by the anomaly
+engine, as the broker would compare it now (cwd, EXPACTI_SESSION, the clock).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from expacti_cli.errors import ExitStatus, InputError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from expacti_cli.learn.anomaly import Findings
     from expacti_cli.risk.model import RiskSettings, Score
 
 LEVEL_STYLES = {
@@ -46,7 +51,17 @@ def _settings() -> RiskSettings:
     return load_config().risk
 
 
+ANOMALY_CHECKS = {
+    "off_hours": "the time of day (or of the week) is rare in your own history",
+    "burst": "far more commands in the last minute than the session's own rate",
+    "new_program": "a program that never ran before",
+    "new_production_target": "a production target no command ran against before",
+    "unlike_history": "far (token similarity) from every past command of the same program",
+}
+
+
 def _explain_data() -> dict[str, list[dict[str, Any]]]:
+    from expacti_cli.learn.anomaly import MAX_ANOMALY_POINTS, POINTS
     from expacti_cli.risk import CATEGORIES, MODIFIERS
 
     return {
@@ -64,7 +79,30 @@ def _explain_data() -> dict[str, list[dict[str, Any]]]:
             {"name": m.code, "label": m.label, "points": m.points, "description": m.description}
             for m in MODIFIERS
         ],
+        "anomalies": [
+            {
+                "name": name,
+                "points": f"+{POINTS[name]} (at most +{MAX_ANOMALY_POINTS} in all)",
+                "description": description,
+            }
+            for name, description in ANOMALY_CHECKS.items()
+        ],
     }
+
+
+def _judge_history(text: str, score: Score) -> tuple[Score, Findings]:
+    """The score with what the anomaly engine finds against the audit history right now."""
+    import os
+
+    from expacti_cli.analysis import analyze
+    from expacti_cli.broker.gate import judge_history
+    from expacti_cli.learn.anomaly import apply_findings
+    from expacti_cli.learn.profile import current_time
+
+    findings = judge_history(
+        analyze(text), score, now=current_time(), session=os.environ.get("EXPACTI_SESSION", "")
+    )
+    return apply_findings(score, findings), findings
 
 
 def _render_score(out: Console, score: Score, *, show_command: bool) -> None:
@@ -107,6 +145,24 @@ def _render_explain(out: Console) -> None:
     out.print(Text(f"\n{len(data['modifiers'])} modifiers:", style="bold"), soft_wrap=True)
     for m in data["modifiers"]:
         out.print(Text(f"  {m['label']:<20}{m['points']:<36}{m['description']}"), soft_wrap=True)
+    checks = data["anomalies"]
+    out.print(Text(f"\n{len(checks)} anomaly checks (against your history):", style="bold"))
+    for a in checks:
+        out.print(Text(f"  {a['name']:<24}{a['points']:<32}{a['description']}"), soft_wrap=True)
+
+
+def _render_history(out: Console, findings: Findings) -> None:
+    from rich.text import Text
+
+    if findings.anomalies:
+        line = f"{len(findings.anomalies)} anomal{'y' if len(findings.anomalies) == 1 else 'ies'}"
+        style = "bold yellow"
+    else:
+        line, style = "no anomalies", "green"
+    out.print(
+        Text(f"history: {findings.history} past commands; ") + Text(line, style=style),
+        soft_wrap=True,
+    )
 
 
 def _batch_lines(source: IO[bytes]) -> Iterator[tuple[int, str]]:
@@ -154,7 +210,10 @@ def _run_batch(path: str, as_json: bool, settings: RiskSettings, limit: int) -> 
     "--json", "as_json", is_flag=True, help="Print JSON (one object per line with --batch)."
 )
 @click.option(
-    "--explain", is_flag=True, help="Also list every category and modifier with its points."
+    "--explain",
+    is_flag=True,
+    help="Also compare COMMAND with your history (anomalies) and list every category, "
+    "modifier and anomaly check with its points.",
 )
 @click.option(
     "--batch",
@@ -177,7 +236,7 @@ def score(
     Examples:
       expacti score 'psql prod -c "UPDATE users SET plan = 1 WHERE id = 42"'
       expacti score --json 'npm test && rm -rf ~'
-      expacti score --explain 'git push origin main'
+      expacti score --explain 'git push origin main'   # with anomalies from history
       expacti score --json --batch commands.txt
       history | cut -c8- | expacti score --json --batch -
     """
@@ -198,8 +257,16 @@ def score(
         from expacti_cli.risk import score_command
 
         result = score_command(text, _settings())
+    findings = None
+    if explain and result is not None:
+        result, findings = _judge_history(text, result)
     if as_json:
         data: dict[str, Any] = result.to_json() if result is not None else {}
+        if findings is not None:
+            data["anomalies"] = [
+                {"code": a.code, "text": a.text, "points": a.points} for a in findings.anomalies
+            ]
+            data["history"] = {"commands": findings.history, "notes": list(findings.notes)}
         if explain:
             data["explain"] = _explain_data()
         click.echo(json.dumps(data))
@@ -209,5 +276,7 @@ def score(
     out = console()
     if result is not None:
         _render_score(out, result, show_command=False)
+    if findings is not None:
+        _render_history(out, findings)
     if explain:
         _render_explain(out)

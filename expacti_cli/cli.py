@@ -69,6 +69,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "doctor",
         "Check the broker, files, shell integration, agent hooks and tmux; say what to fix.",
     ),
+    "mcp": (
+        "expacti_cli.commands.mcp_cmd",
+        "mcp",
+        "Serve the gated exec tool to MCP clients, or print their config snippet.",
+    ),
     "stats": (
         "expacti_cli.commands.stats",
         "stats",

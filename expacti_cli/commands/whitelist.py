@@ -73,14 +73,17 @@ def rule_creator() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def audit_rule_change(kind: str, rule: Rule, actor: str) -> None:
+def audit_rule_change(
+    kind: str, rule: Rule, actor: str, *, extra: dict[str, Any] | None = None
+) -> None:
     """Record a rule change in the audit log; errors writing it propagate (a rule change that
-    cannot be audited is undone by the caller)."""
+    cannot be audited is undone by the caller). `extra`: more fields for the record."""
     from expacti_cli.store.audit import AuditLog
     from expacti_cli.store.rules import rule_to_doc
 
     AuditLog.open().append(
         {
+            **(extra or {}),
             "kind": kind,
             "source": "cli",
             "reviewer": actor,
@@ -139,6 +142,7 @@ def whitelist() -> None:
       expacti whitelist test 'npm test && rm -rf ~'
       expacti whitelist list
       expacti whitelist rm 3f2a
+      expacti whitelist suggest
     """
 
 
@@ -342,7 +346,8 @@ def test(ctx: click.Context, command: str, as_json: bool, cwd: str | None) -> No
         rules,
         cwd=where,
         now=datetime.now(UTC),
-        auto_approve_below=cfg.auto_approve_below,
+        auto_approve_below=cfg.for_directory(where).auto_approve_below,
+        threshold_scope=(f"project {p}" if (p := cfg.for_directory(where).project) else ""),
     )
     if as_json:
         payload = {"command": command, "cwd": where, **decision.to_json(), "risk": score.to_json()}
@@ -369,3 +374,72 @@ def _print_decision(command: str, cwd: str, decision: Decision, score: Score) ->
     else:
         verdict = f"{decision.action.value} by {decision.via.value}: {decision.reason}"
     click.echo(f"decision: {_show(verdict)}")
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    from expacti_cli.store.audit_query import parse_when
+
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@whitelist.command("suggest")
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Approvals a rule needs behind it.",
+)
+@click.option(
+    "--since",
+    callback=_since,
+    help="Learn only from approvals since: 2h, 3d, 1w or an ISO date (denials always count).",
+)
+@click.option("--accept", "accept_spec", metavar="N[,M]", help="Add these suggestions: 1,3 or 2-4.")
+@click.option("--accept-all", is_flag=True, help="Add every suggestion.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every suggestion.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list candidates the checks dropped.")
+def suggest(
+    min_count: int,
+    since: datetime | None,
+    accept_spec: str | None,
+    accept_all: bool,
+    as_json: bool,
+    verbose: bool,
+) -> None:
+    """Propose rules for commands humans approved again and again.
+
+    Similar approved commands are grouped and only the words that vary are generalised
+    (`docker logs api-7d9f`, `docker logs web-1a2b` -> prefix `docker logs`). Each proposal
+    shows how many approvals it covers, examples it matches, and commands from history it
+    must not match: every denied command and every command scored above the rule's level.
+    A proposal that the real matcher finds would allow one of those, or whose wildcards
+    would also let in a riskier command (a production target, `--force`), is dropped.
+    Shells, interpreters, sudo, xargs, npx, eval and compound commands never get a rule.
+
+    On a terminal you are asked which to add; `--accept` takes the numbers that a run over
+    the same history showed. Added rules record that they came from a suggestion and which
+    approvals supported them, and are audited like `whitelist add`.
+
+    \b
+    Examples:
+      expacti whitelist suggest
+      expacti whitelist suggest --since 2w --min-count 5
+      expacti whitelist suggest --accept 1,3
+      expacti whitelist suggest --json | jq '.suggestions[].rule'
+    """
+    from expacti_cli.commands.whitelist_suggest import run
+
+    run(
+        min_count=min_count,
+        since=since,
+        accept_spec=accept_spec,
+        accept_all=accept_all,
+        as_json=as_json,
+        verbose=verbose,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,9 +152,12 @@ class RulesStore:
         key = (pattern.action, pattern.kind, pattern.pattern, pattern.scope)
         return next((r for r in rules if (r.action, r.kind, r.pattern, r.scope) == key), None)
 
-    def add(self, rule: Rule) -> tuple[Rule, bool]:
+    def add(self, rule: Rule, *, extra: Mapping[str, Any] | None = None) -> tuple[Rule, bool]:
         """Store `rule` with a fresh id. Returns (stored rule, created); an identical live rule
-        (same action, kind, pattern, scope) is returned as is instead of adding a duplicate."""
+        (same action, kind, pattern, scope) is returned as is instead of adding a duplicate.
+
+        `extra`: more fields for the stored document, e.g. `suggestion` (where a suggested rule
+        came from, see `details`); they never replace a rule field and Rule ignores them."""
         validate_pattern(rule.kind, rule.pattern)
         with self.storage.lock:
             existing = self._load()
@@ -167,8 +170,15 @@ class RulesStore:
             while new_id in taken:
                 new_id = secrets.token_hex(ID_BYTES)
             stored = replace(rule, id=new_id, created_at=rule.created_at or now)
-            self._db().table(TABLE).insert(rule_to_doc(stored))
+            self._db().table(TABLE).insert({**(extra or {}), **rule_to_doc(stored)})
             return stored, True
+
+    def details(self, rule_id: str) -> dict[str, Any]:
+        """The stored document of one rule, extra fields included (StoreError if unknown)."""
+        for _, doc in self._docs():
+            if doc.get("id") == rule_id:
+                return dict(doc)
+        raise StoreError(f"no rule with id {rule_id!r} in {self.path}")
 
     def resolve(self, id_or_prefix: str) -> Rule:
         """The one rule whose id is, or starts with, `id_or_prefix`."""

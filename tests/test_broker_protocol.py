@@ -87,7 +87,7 @@ ASK = gate.Evaluation(
 def evaluation(monkeypatch: pytest.MonkeyPatch) -> list[gate.Evaluation]:
     """What gate.evaluate returns (tests replace the first item)."""
     holder = [ASK]
-    monkeypatch.setattr(gate, "evaluate", lambda command, cwd: holder[0])
+    monkeypatch.setattr(gate, "evaluate", lambda command, cwd, session="": holder[0])
     monkeypatch.setenv("EXPACTI_TEST_MIN_TIMEOUT", "1")
     return holder
 
@@ -265,7 +265,7 @@ def test_broker_never_allows_without_one_outside_approval(actions: list[tuple[st
         return submitters
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(gate, "evaluate", lambda command, cwd: ASK)
+        mp.setattr(gate, "evaluate", lambda command, cwd, session="": ASK)
         mp.setattr(Broker, "_audit", lambda self: log)
         submitters = asyncio.run(scenario())
 

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 
 ALLOWED, DENIED, ERROR, INTERRUPTED = 0, 1, 2, 130
 
+# Set by the zsh and fish integrations when they call us from a key binding: the cursor is
+# still at the end of the typed line, so the first message starts on a line of its own.
+_at_line_end = [os.environ.get("EXPACTI_GATE_AT_LINE_END") == "1"]
+
 
 def _say(text: str) -> None:
-    # The terminal is in readline's mode: end lines with CR LF ourselves.
-    sys.stderr.write(text.replace("\n", "\r\n") + "\r\n")
+    # The terminal is in the line editor's mode: end lines with CR LF ourselves.
+    lead = "\r\n" if _at_line_end[0] else ""
+    _at_line_end[0] = False
+    sys.stderr.write(lead + text.replace("\n", "\r\n") + "\r\n")
     sys.stderr.flush()
 
 

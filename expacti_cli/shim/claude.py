@@ -7,7 +7,8 @@ command in boilerplate (checked against Claude Code 2.1.197, whose generator bui
       && eval QUOTED_COMMAND [< /dev/null] && pwd -P >| TMPDIR/claude-ID-cwd
 
 (one line, parts joined by " && "; the `source` part is missing until a snapshot exists, and
-then the shell also gets `-l`). Before the first call it runs `$SHELL -c -l SNAPSHOT_SCRIPT`,
+then the shell also gets `-l`). With CLAUDE_CODE_SHELL_PREFIX set, the extglob part is
+`SHOPT_PREFIXED` and the whole script is handed to the prefix program: `PREFIX 'SCRIPT'`. Before the first call it runs `$SHELL -c -l SNAPSHOT_SCRIPT`,
 which sources ~/.bashrc and writes the snapshot file, and `$SHELL -c env` once.
 
 `unwrap_call` returns the command only when every character outside the quoted command is
@@ -31,6 +32,11 @@ _NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 SOURCE_TAIL = " 2>/dev/null || true && "
 BUN_OPTIONS = 'export BUN_OPTIONS="--smol${BUN_OPTIONS:+ $BUN_OPTIONS}"'
 SHOPT = "shopt -u extglob 2>/dev/null || true"
+# With CLAUDE_CODE_SHELL_PREFIX set, Claude Code cannot tell which shell runs the script and
+# uses this instead (2.1.197's v$p), whatever $SHELL is.
+SHOPT_PREFIXED = (
+    "{ shopt -u extglob || setopt NO_EXTENDED_GLOB NO_BARE_GLOB_QUAL; } >/dev/null 2>&1 || true"
+)
 DEVNULL = " < /dev/null"
 PWD_PART = " && pwd -P >| "
 
@@ -82,7 +88,7 @@ def read_word(text: str, start: int) -> tuple[str, int] | None:
 class Wrapper:
     """A recognised per-call wrapper: the command it evals and the boilerplate around it."""
 
-    __slots__ = ("command", "token", "snapshot", "bun", "devnull", "cwd_file")
+    __slots__ = ("command", "token", "snapshot", "bun", "devnull", "cwd_file", "prefix")
 
     def __init__(
         self,
@@ -92,6 +98,7 @@ class Wrapper:
         bun: bool,
         devnull: bool,
         cwd_file: str,
+        prefix: str | None = None,
     ) -> None:
         self.command = command  # what eval runs: the value of `token`
         self.token = token  # the quoted command exactly as it appears in the script
@@ -99,6 +106,7 @@ class Wrapper:
         self.bun = bun
         self.devnull = devnull
         self.cwd_file = cwd_file
+        self.prefix = prefix  # CLAUDE_CODE_SHELL_PREFIX: the program the script is handed to
 
     def render(self) -> str:
         """The script this wrapper was read from (used by tests to prove exactness)."""
@@ -107,10 +115,29 @@ class Wrapper:
             parts.append(f"source {quote(self.snapshot)} 2>/dev/null || true")
         if self.bun:
             parts.append(BUN_OPTIONS)
-        parts.append(SHOPT)
+        parts.append(SHOPT if self.prefix is None else SHOPT_PREFIXED)
         parts.append(f"eval {self.token}{DEVNULL if self.devnull else ''}")
         parts.append(f"pwd -P >| {quote(self.cwd_file)}")
-        return " && ".join(parts)
+        script = " && ".join(parts)
+        if self.prefix is None:
+            return script
+        head = prefix_head(self.prefix)
+        assert head is not None  # only set from a prefix that has one
+        return head + quote(script)
+
+
+def prefix_head(prefix: str) -> str | None:
+    """What Claude Code 2.1.197 writes before the quoted script when CLAUDE_CODE_SHELL_PREFIX
+    is set (its W4n): the prefix quoted as one word, except that from its last " -" on the
+    rest is written as it is (`/bin/wrap --flag x` -> `/bin/wrap --flag x 'SCRIPT'`). None
+    when that unquoted rest holds anything but plain words (it would be shell code)."""
+    cut = prefix.rfind(" -")
+    if cut <= 0:
+        return quote(prefix) + " "
+    program, flags = prefix[:cut], prefix[cut + 1 :]
+    if not all(c in _SAFE_BARE or c == " " for c in flags):
+        return None
+    return f"{quote(program)} {flags} "
 
 
 def _is_snapshot_path(path: str, config_dir: str) -> bool:
@@ -145,11 +172,32 @@ def _is_cwd_file(path: str) -> bool:
     )
 
 
-def unwrap_call(script: str, config_dir: str) -> Wrapper | None:
+def unwrap_call(script: str, config_dir: str, prefix: str | None = None) -> Wrapper | None:
     """The command inside Claude Code's per-call wrapper, or None when `script` is anything
-    but that exact boilerplate around one quoted command."""
+    but that exact boilerplate around one quoted command.
+
+    `prefix`: the CLAUDE_CODE_SHELL_PREFIX Claude Code runs with (None or "" when unset).
+    With one, the wrapper comes as `PREFIX 'WRAPPER'` (see `prefix_head`) and only that form
+    is recognised; the command then runs through the prefix program, which callers should
+    tell the reviewer."""
     if not isinstance(script, str):
         return None
+    if prefix:
+        head = prefix_head(prefix)
+        if head is None or not script.startswith(head):
+            return None
+        word = read_word(script, len(head))
+        if word is None or word[1] != len(script) or script[len(head) :] != quote(word[0]):
+            return None
+        inner = _unwrap_script(word[0], config_dir, SHOPT_PREFIXED)
+        if inner is None:
+            return None
+        inner.prefix = prefix
+        return inner
+    return _unwrap_script(script, config_dir, SHOPT)
+
+
+def _unwrap_script(script: str, config_dir: str, shopt: str) -> Wrapper | None:
     pos = 0
     snapshot = None
     if script.startswith("source "):
@@ -167,7 +215,7 @@ def unwrap_call(script: str, config_dir: str) -> Wrapper | None:
     bun = script.startswith(BUN_OPTIONS + " && ", pos)
     if bun:
         pos += len(BUN_OPTIONS) + 4
-    head = SHOPT + " && eval "
+    head = shopt + " && eval "
     if not script.startswith(head, pos):
         return None
     pos += len(head)

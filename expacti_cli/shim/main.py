@@ -170,14 +170,22 @@ def _on_queued(queued: dict[str, Any]) -> None:
 
 def gated_text(
     invocation: bash_args.Invocation, args: list[str], shell: str, config_dir: str
-) -> str:
-    """What the broker scores, shows, matches and audits for this invocation."""
+) -> tuple[str, str]:
+    """What the broker scores, shows, matches and audits for this invocation, and a note for
+    the reviewer ("" when none)."""
     if invocation.mode == bash_args.COMMAND and invocation.command is not None:
-        wrapper = claude.unwrap_call(invocation.command, config_dir)
-        return wrapper.command if wrapper is not None else invocation.command
+        # With CLAUDE_CODE_SHELL_PREFIX (the user's own setting, in our environment), Claude
+        # Code runs `PREFIX 'WRAPPER'`: only that exact form is unwrapped, and the reviewer is
+        # told the command runs through the prefix program.
+        prefix = os.environ.get("CLAUDE_CODE_SHELL_PREFIX") or None
+        wrapper = claude.unwrap_call(invocation.command, config_dir, prefix=prefix)
+        if wrapper is None:
+            return invocation.command, ""
+        note = f"runs through CLAUDE_CODE_SHELL_PREFIX {wrapper.prefix}" if wrapper.prefix else ""
+        return wrapper.command, note
     # A script file (or stdin we cannot replay): the invocation is what a reviewer can see.
     name = os.path.basename(shell) or "bash"
-    return " ".join(claude.quote(word) for word in [name, *args])
+    return " ".join(claude.quote(word) for word in [name, *args]), ""
 
 
 def run(argv: list[str]) -> int:
@@ -218,8 +226,10 @@ def run(argv: list[str]) -> int:
             return NOT_EXECUTED
         keep = recorded.connection.fileno() if recorded.connection is not None else None
         _exec(shell, argv0, args, keep_fd=keep)
-    text = gated_text(invocation, args, shell, config_dir)
+    text, note = gated_text(invocation, args, shell, config_dir)
     context = os.environ.get("EXPACTI_CONTEXT", "").strip()
+    if note:
+        context = f"{context} ({note})" if context else note
     piped = None
     if invocation.mode == bash_args.SCRIPT and invocation.script is None:
         if not hasattr(os, "memfd_create"):

@@ -92,8 +92,8 @@ _expacti_values() {
     # What the value of option $2 (or argument "@N") of command path $1 can be.
     kind="" words=""
     case "$1|$2" in
-        "config get|@0") kind=choice; words="auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns" ;;
-        "config set|@0") kind=choice; words="auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns" ;;
+        "config get|@0") kind=choice; words="auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui prompt_detection prompt_patterns mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns" ;;
+        "config set|@0") kind=choice; words="auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui prompt_detection prompt_patterns mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns" ;;
         "hook install|--project") kind=dir ;;
         "hook install|@0") kind=choice; words="claude codex cursor" ;;
         "hook uninstall|--project") kind=dir ;;

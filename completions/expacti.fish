@@ -358,7 +358,7 @@ complete -c expacti -n '__expacti_at \'config\' opt' -s h -l help -d 'Show this 
 complete -c expacti -n '__expacti_at \'config get\' opt' -l json -d 'Print the value as JSON'
 complete -c expacti -n '__expacti_at \'config get\' opt' -l project -x -d 'Print the value that applies to commands run in DIR (its project\'s, else global)'
 complete -c expacti -n '__expacti_at \'config get\' opt' -s h -l help -d 'Show this message and exit'
-complete -c expacti -n '__expacti_at \'config get\' arg 0' -a 'auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns' -d 'KEY'
+complete -c expacti -n '__expacti_at \'config get\' arg 0' -a 'auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui prompt_detection prompt_patterns mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns' -d 'KEY'
 
 # expacti config path
 complete -c expacti -n '__expacti_at \'config path\' opt' -s h -l help -d 'Show this message and exit'
@@ -366,7 +366,7 @@ complete -c expacti -n '__expacti_at \'config path\' opt' -s h -l help -d 'Show 
 # expacti config set
 complete -c expacti -n '__expacti_at \'config set\' opt' -l project -x -d 'Apply to commands run in or under DIR (a [projects."DIR"] table); only auto_a...'
 complete -c expacti -n '__expacti_at \'config set\' opt' -s h -l help -d 'Show this message and exit'
-complete -c expacti -n '__expacti_at \'config set\' arg 0' -a 'auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns' -d 'KEY'
+complete -c expacti -n '__expacti_at \'config set\' arg 0' -a 'auto_approve_below strict_anomalies approval_timeout on_timeout reviewer approval_ui prompt_detection prompt_patterns mcp_output_limit risk.production_markers risk.protected_branches risk.programs risk.patterns' -d 'KEY'
 
 # expacti config show
 complete -c expacti -n '__expacti_at \'config show\' opt' -l json -d 'Print all values as one JSON object'

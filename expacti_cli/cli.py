@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "daemon",
         "Show, start or stop the local approval broker.",
     ),
+    "context": (
+        "expacti_cli.commands.context",
+        "context",
+        "Show or change the context a reviewer sees for a session's commands.",
+    ),
     "doctor": (
         "expacti_cli.commands.doctor",
         "doctor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from dataclasses import replace
 from typing import Any
 
@@ -280,11 +281,15 @@ def test_broker_never_allows_without_one_outside_approval(actions: list[tuple[st
 def test_session_makes_its_process_tree_gated_and_names_its_requests(evaluation) -> None:  # type: ignore[no-untyped-def]
     me = peers.process_id(os.getpid())
     assert me is not None
+    # A real child of this process: a job inside the session this process opens.
+    job = subprocess.Popen(["sleep", "30"])
+    inside = peers.process_id(job.pid)
+    assert inside is not None
 
     async def scenario() -> tuple[FakeClient, FakeClient, FakeClient, Broker]:
         broker = Broker(idle=60)
         run = FakeClient(pid=me.pid, start=me.start)  # `expacti run`, an ancestor of...
-        reviewer_inside = FakeClient(pid=me.pid, start=me.start)  # ...a job inside it
+        reviewer_inside = FakeClient(pid=inside.pid, start=inside.start)  # ...a job inside it
         agent = _submitter()
         broker.clients.update({run, reviewer_inside, agent})
         broker.open_session(run, {"session": "s1", "name": "refactor", "context": "tidy up"})
@@ -299,7 +304,11 @@ def test_session_makes_its_process_tree_gated_and_names_its_requests(evaluation)
         broker.decide(reviewer_inside, {"id": request_id, "decision": "approve"})
         return run, agent, reviewer_inside, broker
 
-    run, agent, _, broker = asyncio.run(scenario())
+    try:
+        run, agent, _, broker = asyncio.run(scenario())
+    finally:
+        job.kill()
+        job.wait()
     assert run.sent[0] == {"op": "session", "session": "s1", "reviewers": 0}
     request = agent.sent[0]["request"]
     assert (request["session_name"], request["context"]) == ("refactor", "tidy up")

@@ -250,3 +250,164 @@ def test_asciicast_writer_handles_split_utf8_and_resizes(tmp_path: Path) -> None
     assert ["r", "100x30"] in [e[1:] for e in events]
     times = [e[0] for e in events]
     assert times == sorted(times)
+
+
+# --- hooks for the prompt detector and the overlay: output gate, on_start, post -------------
+
+
+def test_output_gate_decides_what_reaches_the_screen_while_on_output_sees_everything(pipes) -> None:  # type: ignore[no-untyped-def]
+    seen: list[bytes] = []
+    p = pipes()
+    status = run_program(
+        ["sh", "-c", "printf 'keep-me hide-me keep-too'"],
+        ENV,
+        p.streams,
+        on_output=seen.append,
+        output_gate=lambda data: data.replace(b"hide-me ", b""),
+    )
+    assert status == 0
+    assert p.output() == b"keep-me keep-too"
+    assert b"".join(seen) == b"keep-me hide-me keep-too"  # the recorder sees the program's output
+
+
+def test_on_start_gets_the_running_proxy_and_post_reaches_both_sides(pipes) -> None:  # type: ignore[no-untyped-def]
+    started: list[object] = []
+
+    def on_start(proxy) -> None:  # type: ignore[no-untyped-def]
+        started.append(proxy)
+        # From another thread, as the broker link does: a line for the child (the input
+        # gate is bypassed) and bytes for the screen (the output gate is bypassed).
+        threading.Thread(
+            target=lambda: proxy.post(to_child=b"from-post\n", to_user=b"[note]"), daemon=True
+        ).start()
+
+    p = pipes(close_stdin=False)
+    status = run_program(
+        ["sh", "-c", "stty -echo; read x; echo got:$x"],
+        ENV,
+        p.streams,
+        input_gate=lambda data: b"",  # nothing typed gets through
+        output_gate=lambda data: data.replace(b"[note]", b"!"),
+        on_start=on_start,
+    )
+    out = p.output()
+    assert status == 0
+    assert len(started) == 1
+    assert b"got:from-post" in out
+    assert b"[note]" in out
+
+
+def test_call_soon_runs_on_the_loop_in_order_with_what_it_writes(pipes) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    def on_start(proxy) -> None:  # type: ignore[no-untyped-def]
+        def first() -> None:
+            calls.append(threading.current_thread().name)
+            proxy.write_user(b"<one>")
+
+        def second() -> None:
+            proxy.write_user(b"<two>")
+            proxy.write_child(b"go\n")
+
+        def post_all() -> None:
+            proxy.call_soon(first)
+            proxy.post(to_user=b"<between>")
+            proxy.call_soon(second)
+
+        threading.Thread(target=post_all, daemon=True).start()
+
+    p = pipes(close_stdin=False)
+    status = run_program(
+        ["sh", "-c", "stty -echo; read x; echo got:$x"], ENV, p.streams, on_start=on_start
+    )
+    out = p.output()
+    assert status == 0
+    assert calls == [threading.main_thread().name]  # the loop's thread, not the poster's
+    assert b"<one><between><two>" in out
+    assert b"got:go" in out
+
+
+def test_output_held_stops_reading_the_child_until_released(pipes) -> None:  # type: ignore[no-untyped-def]
+    # While held, the child cannot finish writing 2 MiB (its PTY buffer fills): its marker
+    # file is written only after the hold is released.
+    held = threading.Event()
+    held.set()
+    done_early: list[bool] = []
+    p = pipes()
+    marker = f"/tmp/expacti-held-{os.getpid()}"
+    code = (
+        "import sys, os; sys.stdout.buffer.write(b'x' * (2 << 20)); sys.stdout.flush(); "
+        f"open({marker!r}, 'w').close()"
+    )
+
+    def on_start(proxy) -> None:  # type: ignore[no-untyped-def]
+        def release() -> None:
+            time.sleep(1.0)
+            done_early.append(os.path.exists(marker))
+            proxy.call_soon(held.clear)  # on the loop's thread, which wakes up for it
+
+        threading.Thread(target=release, daemon=True).start()
+
+    try:
+        status = run_program(
+            [sys.executable, "-c", code],
+            ENV,
+            p.streams,
+            output_held=held.is_set,
+            on_start=on_start,
+        )
+        assert status == 0
+        assert done_early == [False]
+        assert len(p.output()) == 2 << 20
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(marker)
+
+
+def test_child_size_decides_the_size_the_child_gets() -> None:
+    user_master, user_slave = os.openpty()
+    terminal.set_size(user_slave, 30, 90)
+    collected = bytearray()
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(user_master, 65536):
+                collected.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    resizes: list[tuple[int, int]] = []
+    try:
+        status = run_program(
+            ["sh", "-c", "stty size"],
+            ENV,
+            Streams(user_slave, user_slave),
+            child_size=lambda rows, cols: (rows - 1, cols),
+            on_resize=lambda rows, cols: resizes.append((rows, cols)),
+        )
+    finally:
+        os.close(user_slave)
+        reader.join(timeout=5)
+        os.close(user_master)
+    assert status == 0
+    assert b"29 90" in bytes(collected)  # one row less for the child...
+    assert resizes[0] == (30, 90)  # ...while on_resize reports the user's terminal
+
+
+def test_post_after_the_loop_ended_writes_nowhere(pipes) -> None:  # type: ignore[no-untyped-def]
+    # A thread (the broker link's ticker) may post after the session ended: the loop's wakeup
+    # fd is closed by then and its number may already belong to another file.
+    kept: list[object] = []
+    p = pipes()
+    assert run_program(["true"], ENV, p.streams, on_start=kept.append) == 0
+    [proxy] = kept
+    r, w = os.pipe()  # likely to reuse the closed wakeup fd's number
+    try:
+        proxy.post(to_user=b"late")  # type: ignore[attr-defined]
+        proxy.call_soon(lambda: None)  # type: ignore[attr-defined]
+        os.set_blocking(r, False)
+        with pytest.raises(BlockingIOError):
+            os.read(r, 10)
+    finally:
+        os.close(r)
+        os.close(w)

@@ -29,6 +29,11 @@ TIMEOUT = 20
 def term(tmp_path: Path) -> Iterator[Callable[..., pexpect.spawn]]:
     """Spawn `expacti ARGS` on a pseudo-terminal; every one is terminated at the end."""
     started: list[pexpect.spawn] = []
+    # These tests approve and deny from the CLI: keep the inline overlay (tested on its own in
+    # test_run_overlay_e2e.py) from opening over the terminal they read.
+    config = Path(os.environ["EXPACTI_HOME"]) / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('approval_ui = "external"\n')
 
     def spawn(
         *args: str, rows: int = 24, cols: int = 100, cwd: Path | None = None
@@ -404,3 +409,32 @@ def test_the_backstop_cannot_be_talked_out_of(gated_bash, tmp_path: Path, sneaky
     gated_bash.sendline("echo ok-$((2*3))")
     gated_bash.expect("ok-6")
     assert not target.exists()
+
+
+def test_a_bash_started_at_the_gated_prompt_is_gated_too(
+    gated_bash, broker, run_cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("whitelist", "add", "bash --norc").returncode == 0
+    gated_bash.sendline("bash --norc")
+    gated_bash.sendline("echo ok-$((5*5))")
+    gated_bash.expect("ok-25")
+    target = tmp_path / "nested.txt"
+    gated_bash.sendline(f"touch {target}")
+    gated_bash.expect("waiting for approval")
+    [request] = broker.wait_pending(1)
+    assert request["command"] == f"touch {target}"
+    assert run_cli("deny", request["id"], "--reason", "nested-no").returncode == 0
+    gated_bash.expect("denied: nested-no")
+    gated_bash.sendline("echo ok-$((3*3))")
+    gated_bash.expect("ok-9")
+    assert not target.exists()
+    # `bash -c` and `bash FILE` run as given (not interactive: no integration to add).
+    script = tmp_path / "s.sh"
+    script.write_text("echo script-$((4*4))\n")
+    assert run_cli("whitelist", "add", f"bash {script}").returncode == 0
+    gated_bash.sendline(f"bash {script}")
+    gated_bash.expect("script-16")
+    assert run_cli("whitelist", "add", "exit 5").returncode == 0
+    gated_bash.sendline("exit 5")  # leaves the nested bash: the outer one is still gated
+    gated_bash.sendline("echo ok-$((2*2))")
+    gated_bash.expect("ok-4")

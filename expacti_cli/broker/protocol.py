@@ -5,11 +5,19 @@ Client -> broker:
     exit       {id, exit_code}                                 how an allowed command ended
     session    {session, name, context, program}               `expacti run`: this connection's
                                                                process tree is a gated session
+    watch      {session}                                       `expacti run`: events of that
+                                                               session only (not a reviewer)
+    context    {session, context?}                             set (or read) the context the
+                                                               reviewer sees for the session's
+                                                               next requests (audited)
     record_plumbing {command, cwd, session, kind}              audit an agent's own plumbing
                                                                call that a gate let through
     subscribe  {}                                              reviewer: stream of events
     list       {}                                              reviewer: pending requests now
-    decide     {id, decision: approve|deny, reviewer, reason, note, whitelist, command_hash}
+    decide     {id, decision: approve|deny, reviewer, reason, note, whitelist, command_hash,
+                via?}                                          via: where it was decided
+                                                               ("inline": in the session's own
+                                                               terminal), kept in the audit
     status     {}                                              `expacti daemon status`
     stop       {}                                              `expacti daemon stop`
 
@@ -21,10 +29,19 @@ Broker -> client:
     requests   {requests: [...]}       (list, subscribe)
     decided    {id, decision}          (decide)
     session    {reviewers}             (session)
+    watching   {session, requests: [...], reviewers, context, context_set_by}   (watch)
+    reviewers  {reviewers}             how many reviewers are connected, on every change (watchers)
+    context    {session, context, context_set_by}   (context; and to the session's watchers)
     status     {pid, started, pending, clients, ...}
     ok         {}
     error      {error, code}           the request was refused; the connection stays usable
                                        unless the line itself could not be read
+
+A watcher gets `pending` and `resolved` only for requests of its session. Requests carry
+`context_set_by`: "" (given at the start or with the command), "session" (changed from inside
+the session: a claim of the agent, not the human's word) or "user" (changed from outside).
+Brokers older than `watch`/`context` answer them with a `bad_op` error; `expacti run` then
+works without the in-terminal status and overlay.
 
 A line longer than MAX_LINE_BYTES is refused and that connection closed.
 """
@@ -44,6 +61,8 @@ OPS = frozenset(
         "submit",
         "exit",
         "session",
+        "watch",
+        "context",
         "record_plumbing",
         "subscribe",
         "list",
@@ -53,6 +72,7 @@ OPS = frozenset(
     }
 )
 PLUMBING_RULE = "agent-plumbing"  # rule_id of records written by `record_plumbing`
+MAX_CONTEXT = 2000  # characters of a session's context
 
 
 class ProtocolError(ValueError):

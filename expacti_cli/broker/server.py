@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from expacti_cli import __version__
 from expacti_cli.broker import gate, peers, protocol, sockets
 from expacti_cli.broker.model import Client, Pending
 from expacti_cli.broker.protocol import ProtocolError
@@ -62,8 +63,13 @@ class Broker:
     idle: float = field(default_factory=idle_seconds)
     pending: dict[str, Pending] = field(default_factory=dict)
     clients: set[Client] = field(default_factory=set)
-    # session id -> {"name", "context", "program"} from `session` (while its connection is open)
+    # session id -> {"name", "context", "program", "initial_context", "context_set_by"} from
+    # `session` (while its connection is open)
     sessions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # connections that `watch` a session -> that session id (`expacti run`'s status and overlay)
+    watchers: dict[Client, str] = field(default_factory=dict)
+    # request id -> who set the context it carries ("session", "user"), while it waits
+    context_set_by: dict[str, str] = field(default_factory=dict)
     # id -> the connection allowed to report that command's exit code
     running: dict[str, Client] = field(default_factory=dict)
     decided: OrderedDict[str, str] = field(default_factory=OrderedDict)
@@ -123,7 +129,8 @@ class Broker:
         """Take `p` out of the queue, audit the decision, answer its client, tell reviewers.
 
         Returns (allowed, reason) as finally sent (a failed audit write turns allow into deny)."""
-        self.pending.pop(p.id, None)
+        was_pending = self.pending.pop(p.id, None) is not None
+        self.context_set_by.pop(p.id, None)
         if p.timer is not None:
             p.timer.cancel()
         failure = self._record(
@@ -152,22 +159,42 @@ class Broker:
                 **({"on_timeout": p.evaluation.on_timeout} if decision == "timed_out" else {}),
             }
         )
-        self._broadcast(
-            {
-                "op": "resolved",
-                "id": p.id,
-                "decision": decision,
-                "allowed": allowed,
-                "reviewer": reviewer,
-                "reason": reason,
-            }
-        )
+        resolved = {
+            "op": "resolved",
+            "id": p.id,
+            "decision": decision,
+            "allowed": allowed,
+            "reviewer": reviewer,
+            "reason": reason,
+        }
+        self._broadcast(resolved)
+        if was_pending:
+            self._tell_watchers(p.session, resolved)
         return allowed, reason
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         for client in list(self.clients):
             if client.subscribed:
                 client.send(message)
+
+    def _tell_watchers(self, session: str, message: dict[str, Any]) -> None:
+        if not session:
+            return
+        for client, watched in list(self.watchers.items()):
+            if watched == session:
+                client.send(message)
+
+    def _reviewer_count(self) -> int:
+        return sum(1 for c in self.clients if c.subscribed)
+
+    def _reviewers_changed(self) -> None:
+        """Watching sessions show a prompt of their own only while no reviewer is connected."""
+        message = {"op": "reviewers", "reviewers": self._reviewer_count()}
+        for client in list(self.watchers):
+            client.send(message)
+
+    def _request_json(self, p: Pending) -> dict[str, Any]:
+        return {**p.to_json(), "context_set_by": self.context_set_by.get(p.id, "")}
 
     def _timed_out(self, request_id: str) -> None:
         p = self.pending.get(request_id)
@@ -203,6 +230,12 @@ class Broker:
         source = protocol.text_field(msg, "source") or "exec"
         context = protocol.text_field(msg, "context")
         known = self.sessions.get(session, {}) if session else {}
+        if known and (not context or context == known.get("initial_context")):
+            # The context the session has now (`expacti context` may have changed it since the
+            # program read EXPACTI_CONTEXT); a context given with this one command stays.
+            context, set_by = known.get("context", ""), known.get("context_set_by", "")
+        else:
+            set_by = ""
         client.gating = True
         ev = gate.evaluate(command, cwd, session=session)
         configured = gate.clamp_timeout(ev.approval_timeout)
@@ -216,7 +249,7 @@ class Broker:
             cwd=cwd,
             session=session,
             source=source,
-            context=context or known.get("context", ""),
+            context=context,
             session_name=known.get("name", ""),
             evaluation=ev,
             requested_at=_now(),
@@ -243,9 +276,13 @@ class Broker:
         p.expires_at = time.time() + ttl
         p.timer = asyncio.get_running_loop().call_later(ttl, self._timed_out, p.id)
         self.pending[p.id] = p
-        reviewers = sum(1 for c in self.clients if c.subscribed)
-        client.send({"op": "queued", "request": p.to_json(), "reviewers": reviewers})
-        self._broadcast({"op": "pending", "request": p.to_json()})
+        if set_by:
+            self.context_set_by[p.id] = set_by
+        reviewers = self._reviewer_count()
+        request = self._request_json(p)
+        client.send({"op": "queued", "request": request, "reviewers": reviewers})
+        self._broadcast({"op": "pending", "request": request})
+        self._tell_watchers(p.session, {"op": "pending", "request": request})
 
     def _carry_over(self, p: Pending) -> bool:
         """Answer `p` with a fresh hook approval of the same command, if there is one."""
@@ -265,6 +302,30 @@ class Broker:
         )
         return True
 
+    def _gated_ancestor(self, pid: int) -> tuple[peers.ProcessId, Client] | None:
+        """The nearest process in `pid`'s ancestry (itself included) that makes it gated.
+
+        A process that submitted a command is gated itself, and so is everything below it.
+        An `expacti run` process (it opened a session) is the human's own terminal: only the
+        processes below it are gated, so the run process may answer its inline prompt (even
+        for a line it submitted itself, typed at a prompt it watches) while the program it
+        runs may not."""
+        gated: dict[peers.ProcessId, Client] = {}
+        owners: set[peers.ProcessId] = set()
+        for c in self.clients:
+            if c.process is None:
+                continue
+            if c.sessions:
+                owners.add(c.process)
+            if c.gating or c.sessions:
+                gated.setdefault(c.process, c)
+        for depth, ancestor in enumerate(peers.ancestry(pid)):
+            if depth == 0 and ancestor in owners:
+                continue  # the session's own run process
+            if ancestor in gated:
+                return ancestor, gated[ancestor]
+        return None
+
     def _self_approval(self, client: Client, what: str, request_id: str = "") -> str | None:
         """Why `client` may not decide (None when it may). Refusals are audited."""
         why = None
@@ -272,17 +333,14 @@ class Broker:
             why = "the broker cannot tell which process is asking (no SO_PEERCRED)"
         elif client.peer.uid != os.getuid():
             why = f"uid {client.peer.uid} is not the broker's user"
-        else:
-            gated = {c.process: c for c in self.clients if c.gating and c.process is not None}
-            for ancestor in peers.ancestry(client.peer.pid):
-                if ancestor in gated:
-                    why = (
-                        f"this process (pid {client.peer.pid}) runs inside a gated session "
-                        f"(pid {ancestor.pid} is waiting on or running an approved command); "
-                        "a gated command cannot approve or deny anything: decide from "
-                        "another terminal"
-                    )
-                    break
+        elif (found := self._gated_ancestor(client.peer.pid)) is not None:
+            ancestor = found[0]
+            why = (
+                f"this process (pid {client.peer.pid}) runs inside a gated session "
+                f"(pid {ancestor.pid} is waiting on or running an approved command); "
+                "a gated command cannot approve or deny anything: decide from "
+                "another terminal"
+            )
         if why is None:
             return None
         try:
@@ -341,6 +399,12 @@ class Broker:
         reviewer = protocol.text_field(msg, "reviewer") or "unknown"
         note = protocol.text_field(msg, "note")
         reason = protocol.text_field(msg, "reason")
+        via = protocol.text_field(msg, "via")
+        if len(via) > 32:
+            raise ProtocolError("'via' is at most 32 characters")
+        extra: dict[str, Any] = {"note": note} if note else {}
+        if via:
+            extra["via"] = via
         if verdict == "deny":
             self._resolve(
                 p,
@@ -348,7 +412,7 @@ class Broker:
                 allowed=False,
                 reviewer=reviewer,
                 reason=reason or f"denied by {reviewer}",
-                extra={"note": note} if note else {},
+                extra=extra,
             )
             client.send({"op": "decided", "id": p.id, "decision": "denied", "command": p.command})
             return
@@ -363,7 +427,7 @@ class Broker:
             reviewer=reviewer,
             rule_id=rule_id,
             reason=note or f"approved by {reviewer}",
-            extra={"note": note} if note else {},
+            extra=extra,
         )
         if allowed and p.session and p.source.endswith("-hook"):
             now = time.monotonic()
@@ -414,11 +478,84 @@ class Broker:
         owner = next((c for c in self.clients if session in c.sessions), None)
         if owner is not None and owner is not client:
             raise ProtocolError(f"session {session!r} belongs to another connection", "session")
-        client.gating = True
+        # Not `gating`: the run process itself is the human's terminal (see _gated_ancestor).
         client.sessions.add(session)
+        info.update(initial_context=info["context"], context_set_by="")
         self.sessions[session] = info
-        reviewers = sum(1 for c in self.clients if c.subscribed)
-        client.send({"op": "session", "session": session, "reviewers": reviewers})
+        client.send({"op": "session", "session": session, "reviewers": self._reviewer_count()})
+
+    def watch(self, client: Client, msg: dict[str, Any]) -> None:
+        """Send this connection the events of one session (its pending and resolved requests,
+        and the reviewer count whenever it changes). A watcher is not a reviewer."""
+        session = protocol.text_field(msg, "session", required=True)
+        if not session:
+            raise ProtocolError("'session' must not be empty")
+        self.watchers[client] = session
+        info = self.sessions.get(session, {})
+        waiting = sorted(
+            (p for p in self.pending.values() if p.session == session),
+            key=lambda p: p.requested_at,
+        )
+        client.send(
+            {
+                "op": "watching",
+                "session": session,
+                "requests": [self._request_json(p) for p in waiting],
+                "reviewers": self._reviewer_count(),
+                "context": info.get("context", ""),
+                "context_set_by": info.get("context_set_by", ""),
+            }
+        )
+
+    def set_context(self, client: Client, msg: dict[str, Any]) -> None:
+        """`expacti context`: change what the reviewer sees as the session's context.
+
+        From inside the session it is the agent's claim: allowed, audited, and shown to the
+        reviewer as set by the session. A process inside another gated session may not
+        change this one's."""
+        session = protocol.text_field(msg, "session", required=True)
+        info = self.sessions.get(session)
+        if info is None:
+            raise ProtocolError(
+                f"no session {session!r} is running (it ended, or never registered)", "unknown_id"
+            )
+        if "context" not in msg:
+            client.send({"op": "context", "session": session, **_context_fields(info)})
+            return
+        context = protocol.text_field(msg, "context")
+        if len(context) > protocol.MAX_CONTEXT:
+            raise ProtocolError(f"'context' is at most {protocol.MAX_CONTEXT} characters")
+        if client.peer is None or client.peer.uid != os.getuid():
+            raise ProtocolError("refused: the broker cannot tell who is asking", "refused")
+        gated = self._gated_ancestor(client.peer.pid) is not None
+        owner = next((c for c in self.clients if session in c.sessions), None)
+        inside = owner is not None and owner.process in peers.ancestry(client.peer.pid)[1:]
+        if gated and not inside:
+            raise ProtocolError(
+                "refused: a process inside another gated session cannot change this "
+                "session's context",
+                "refused",
+            )
+        set_by = "session" if gated else "user"
+        previous = info.get("context", "")
+        try:
+            self._audit().append(
+                {
+                    "kind": "context",
+                    "source": "broker",
+                    "session": session,
+                    "context": context,
+                    "previous": previous,
+                    "set_by": set_by,
+                    "peer_pid": client.peer.pid,
+                }
+            )
+        except Exception as exc:  # noqa: BLE001 - an unaudited change is not made
+            raise ProtocolError(f"cannot write the audit log: {exc}", "audit") from None
+        info.update(context=context, context_set_by=set_by)
+        answer = {"op": "context", "session": session, **_context_fields(info)}
+        client.send(answer)
+        self._tell_watchers(session, answer)
 
     def record_plumbing(self, client: Client, msg: dict[str, Any]) -> None:
         """Audit a call a gate passed without asking because it is the agent's own plumbing."""
@@ -450,11 +587,12 @@ class Broker:
             "uptime_s": round((_now() - self.started).total_seconds(), 1),
             "pending": len(self.pending),
             "clients": len(self.clients),
-            "reviewers": sum(1 for c in self.clients if c.subscribed),
-            "sessions": sum(1 for c in self.clients if c.gating),
+            "reviewers": self._reviewer_count(),
+            "sessions": sum(1 for c in self.clients if c.gating or c.sessions),
             "idle_exit_s": self.idle,
             "socket": str(sockets.socket_path()),
             "protocol": protocol.VERSION,
+            "version": __version__,
         }
 
     def stop(self, reason: str) -> None:
@@ -474,11 +612,17 @@ class Broker:
             self.record_exit(client, msg)
         elif op == "session":
             self.open_session(client, msg)
+        elif op == "watch":
+            self.watch(client, msg)
+        elif op == "context":
+            self.set_context(client, msg)
         elif op == "record_plumbing":
             self.record_plumbing(client, msg)
         elif op == "subscribe":
-            client.subscribed = True
+            was_subscribed, client.subscribed = client.subscribed, True
             client.send({"op": "requests", "requests": self._pending_json()})
+            if not was_subscribed:
+                self._reviewers_changed()
         elif op == "list":
             client.send({"op": "requests", "requests": self._pending_json()})
         elif op == "status":
@@ -492,7 +636,7 @@ class Broker:
 
     def _pending_json(self) -> list[dict[str, Any]]:
         ordered = sorted(self.pending.values(), key=lambda p: p.requested_at)
-        return [p.to_json() for p in ordered]
+        return [self._request_json(p) for p in ordered]
 
     # --- connections -----------------------------------------------------------------------
 
@@ -512,7 +656,10 @@ class Broker:
         """A connection is gone: withdraw what it was waiting for (audited)."""
         client.closed = True
         self.clients.discard(client)
+        self.watchers.pop(client, None)
         self.last_active = time.monotonic()
+        if client.subscribed:
+            self._reviewers_changed()
         for p in [p for p in self.pending.values() if p.client is client]:
             self._resolve(
                 p, "withdrawn", allowed=False, reason="the requesting process disconnected"
@@ -563,6 +710,9 @@ class Broker:
             self.handle, sock=listener, limit=protocol.MAX_LINE_BYTES
         )
         watcher = asyncio.create_task(self._idle_watch())
+        # The history profile (anomaly checks) is built off the loop, so the first command
+        # does not wait for it.
+        loop.run_in_executor(None, gate.warm_history)
         try:
             await self.stopping.wait()
         finally:
@@ -583,3 +733,7 @@ class Broker:
                 log(f"idle for {self.idle:g} s: exiting")
                 self.stopping.set()
                 return
+
+
+def _context_fields(info: dict[str, str]) -> dict[str, str]:
+    return {"context": info.get("context", ""), "context_set_by": info.get("context_set_by", "")}

@@ -57,7 +57,8 @@ def _print_requests(requests: list[dict[str, Any]]) -> None:
         click.echo(f"    {show(str(r.get('command')))}")
         details = show(str(r.get("summary") or ""))
         if r.get("context"):
-            details += f" · context: {show(str(r['context']))}"
+            by = " (set by the session)" if r.get("context_set_by") == "session" else ""
+            details += f" · context{by}: {show(str(r['context']))}"
         click.echo(f"    {details}")
 
 

@@ -12,12 +12,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from expacti_cli.errors import ExpactiError
 from expacti_cli.pty.osc import ExitTracker
+
+if TYPE_CHECKING:
+    from expacti_cli.pty.proxy import Proxy
 
 COMMAND_NOT_FOUND = 127
 CANNOT_EXECUTE = 126
@@ -43,6 +46,19 @@ class CannotRun(ExpactiError):
     """The program could not be started."""
 
 
+def _chain(gates: list[Callable[[bytes], bytes]]) -> Callable[[bytes], bytes]:
+    """Input gates one after the other: each gets what the one before forwarded."""
+
+    def through(data: bytes) -> bytes:
+        for gate in gates:
+            if not data:
+                break
+            data = gate(data)
+        return data
+
+    return through
+
+
 def _fan_out(taps: list[Callable[[bytes], None]]) -> Callable[[bytes], None] | None:
     if not taps:
         return None
@@ -54,6 +70,27 @@ def _fan_out(taps: list[Callable[[bytes], None]]) -> Callable[[bytes], None] | N
             tap(data)
 
     return each
+
+
+def _each(calls: list[Callable[..., None]]) -> Callable[..., None] | None:
+    """One callable that calls each of `calls` with the same arguments."""
+    if not calls:
+        return None
+
+    def every(*args: Any) -> None:
+        for call in calls:
+            call(*args)
+
+    return every
+
+
+def _deliver_to(desk: Any, watch: Any) -> Callable[[Proxy], None]:
+    """Once the loop runs: the watch's events (from its threads) go to the loop's thread."""
+
+    def start(proxy: Proxy) -> None:
+        watch.start(lambda event: proxy.call_soon(lambda: desk.handle_event(event)))
+
+    return start
 
 
 class ExitReporter:
@@ -153,6 +190,70 @@ def _broker_session(
         return conn, None
     reviewers = answer.get("reviewers")
     return conn, reviewers if isinstance(reviewers, int) else None
+
+
+def _approval_ui() -> str:
+    """Config `approval_ui`, read straight from the file: loading the whole config imports
+    the scorer (~0.2 s), which `expacti run` does not otherwise need. Anything unusual is
+    left to the full loader, for its error message."""
+    import tomllib
+
+    from expacti_cli import paths
+    from expacti_cli.pty.overlay import APPROVAL_UIS
+
+    try:
+        with open(paths.config_file(), "rb") as fh:
+            value = tomllib.load(fh).get("approval_ui", "auto")
+    except FileNotFoundError:
+        return "auto"
+    except (OSError, tomllib.TOMLDecodeError):
+        value = None
+    if value in APPROVAL_UIS:
+        return str(value)
+    from expacti_cli.config import load_config
+
+    return load_config().approval_ui
+
+
+def _review_hint(ui: str, reviewers: int | None, interactive: bool) -> str | None:
+    """The one line said at the start when no reviewer is connected (None: nothing to say)."""
+    if reviewers:
+        return None
+    elsewhere = "run `expacti approve` in another terminal to review commands of this session"
+    if ui == "inline" and interactive:
+        return "expacti: commands of this session that need a decision will ask here"
+    if ui == "auto" and interactive:
+        return f"expacti: {elsewhere} (or answer here when one waits)"
+    return f"expacti: {elsewhere}"
+
+
+def _reviewer_name() -> str:
+    from expacti_cli.commands.whitelist import rule_creator
+
+    return rule_creator()
+
+
+def _session_terminal(
+    session: str, ui: str, split_opened: bool
+) -> tuple[Any, Any] | tuple[None, None]:
+    """The status row and inline overlay of this session, and the broker connection that
+    feeds them; (None, None) when the terminal is not interactive or the broker cannot
+    watch a session (an older broker: the session still works, without them)."""
+    if not (os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())):
+        return None, None
+    from expacti_cli.broker import client
+    from expacti_cli.pty.overlay import SessionTerminal
+    from expacti_cli.ui.overlay_link import SessionWatch
+
+    watch = SessionWatch(session, client.connect, reviewer=_reviewer_name)
+    try:
+        first = watch.connect()
+    except (ExpactiError, OSError):
+        return None, None
+    # The reviewer's name is filled in by the watch when a decision goes out (see there).
+    desk = SessionTerminal(ui=ui, reviewer="", send=watch.send, split_opened=split_opened)
+    desk.handle_event(first)
+    return desk, watch
 
 
 def _open_split() -> str | None:
@@ -279,13 +380,22 @@ def run(
     programs, exit status). It gets EXPACTI_SESSION and EXPACTI_CONTEXT in its environment,
     and SHELL points at expacti's bash shim, so an agent that runs `$SHELL -c COMMAND`
     (Claude Code does) has each command gated before the real bash runs it.
-    An interactive bash gets a shell integration: each line typed at its prompt is sent to
-    the approval broker on Enter, and runs only once allowed; a denied line is cleared and
-    the reason printed.
+    An interactive bash, zsh or fish (started here, or later inside the session) gets a
+    shell integration: each line typed at its prompt is sent to the approval broker on
+    Enter, and runs only once allowed; a denied line is cleared and the reason printed.
+    Lines typed at prompts without hooks (psql, mysql, sqlite3, python, sh, a shell over
+    ssh) are read off the screen and gated the same way (config `prompt_detection`).
 
     Inside tmux, when no reviewer is connected, a pane running `expacti approve` opens
     beside the program (closed again when the program ends); `--no-split` stops that.
     Elsewhere, run `expacti approve` in another terminal.
+
+    While a command of the session waits, the terminal's last row says so and keys typed
+    meanwhile are held (Ctrl-C cancels the wait). With no reviewer connected the approval
+    prompt itself opens over the program's screen: its keys (a approve, d deny, w approve
+    and whitelist, ? details) go to expacti, never to the program, and the screen is put
+    back as it was. Config `approval_ui`: auto (that), inline (always ask here), split
+    (tmux pane only), external (neither: only `expacti approve` elsewhere).
 
     \b
     Examples:
@@ -304,17 +414,14 @@ def run(
     env.update(shim_environment())
     env.update(launch.env)
 
+    ui = _approval_ui()
     conn, reviewers = _broker_session(session, name, context, program[0])
     pane = None
-    if not reviewers:
-        if os.environ.get("TMUX") and not no_split:
-            pane = _open_split()
-        if pane is None:
-            click.echo(
-                "expacti: run `expacti approve` in another terminal to review commands "
-                "of this session",
-                err=True,
-            )
+    if not reviewers and ui in ("auto", "split") and os.environ.get("TMUX") and not no_split:
+        pane = _open_split()
+    desk, watch = _session_terminal(session, ui, pane is not None) if conn else (None, None)
+    if pane is None and (hint := _review_hint(ui, reviewers, desk is not None)):
+        click.echo(hint, err=True)
     exits = ExitReporter(conn, session) if conn is not None and launch.integration else None
     try:
         with _recorder(record, name or shlex.join(program), env) as writer:
@@ -323,13 +430,38 @@ def run(
                 taps.append(writer.output)
             if exits is not None:
                 taps.append(ExitTracker(nonce, exits.report).feed)
+            resizes: list[Callable[[int, int], None]] = [writer.resize] if writer else []
+            starters: list[Callable[[Proxy], None]] = []
+            input_gates: list[Callable[[bytes], bytes]] = []
+            if desk is not None:
+                assert watch is not None
+                resizes.append(desk.on_resize)
+                starters += [desk.on_start, _deliver_to(desk, watch)]
+                input_gates.append(desk.input_gate)
+            # Input gates that come after the session terminal's go here, in order.
+            from expacti_cli.pty.prompt_gate import prompt_gate_for
+
+            if (prompts := prompt_gate_for(session, context, nonce)) is not None:
+                if desk is not None:
+                    prompts.covered = lambda: bool(desk.overlay_open)
+                taps.append(prompts.on_output)
+                resizes.append(prompts.on_resize)
+                starters.append(prompts.on_start)
+                input_gates.append(prompts.input_gate)
+            if desk is not None:
+                desk.downstream = _chain(input_gates[1:])
             try:
                 code = run_program(
                     launch.argv,
                     env,
                     Streams.standard(),
                     on_output=_fan_out(taps),
-                    on_resize=writer.resize if writer else None,
+                    on_resize=_each(resizes),
+                    input_gate=_chain(input_gates) if input_gates else None,
+                    output_gate=desk.output_gate if desk else None,
+                    on_start=_each(starters),
+                    output_held=desk.output_held if desk else None,
+                    child_size=desk.child_size if desk else None,
                 )
             except FileNotFoundError:
                 click.echo(f"expacti: {_shown(program[0])}: command not found", err=True)
@@ -338,6 +470,13 @@ def run(
                 click.echo(f"expacti: {_shown(program[0])}: {exc.strerror}", err=True)
                 code = CANNOT_EXECUTE
     finally:
+        if desk is not None:
+            rest = desk.finish()
+            if rest:
+                with contextlib.suppress(OSError):
+                    os.write(sys.stdout.fileno(), rest)
+        if watch is not None:
+            watch.stop()
         if exits is not None:
             exits.close()
         if pane is not None:

@@ -28,6 +28,26 @@ __expacti_pending=  # the lines of a command still being typed (PS2 continuation
 
 __expacti_osc() { builtin printf '\e]133;%s;expacti=%s\a' "$1" "$__expacti_nonce"; }
 
+# An interactive bash, zsh or fish started from this prompt gets the integration too, with this
+# session's nonce (handed to that shell alone). zsh and fish find theirs through ZDOTDIR and
+# XDG_DATA_DIRS, which `expacti run` set for the whole session; bash needs its --init-file,
+# which integration.py works out (the argv comes back NUL-separated; unchanged when the bash
+# is not interactive, such as `bash script.sh`).
+__expacti_integration_py=${__expacti_gate_cmd[2]%/*}/integration.py
+__expacti_python=${__expacti_gate_cmd[0]}
+bash() {
+    local -a launch
+    builtin mapfile -d '' -t launch < <(EXPACTI_NONCE=$__expacti_nonce \
+        "$__expacti_python" -IS "$__expacti_integration_py" bash "$@")
+    if (( ${#launch[@]} < 1 )); then
+        builtin printf 'expacti: cannot start bash with the shell integration\n' >&2
+        return 126
+    fi
+    builtin command "${launch[@]}"
+}
+zsh() { EXPACTI_NONCE=$__expacti_nonce builtin command zsh "$@"; }
+fish() { EXPACTI_NONCE=$__expacti_nonce builtin command fish "$@"; }
+
 # 0: the text is a whole command; 1: bash wants more lines (an open quote, `do` without `done`).
 __expacti_complete() {
     local -a opts=()

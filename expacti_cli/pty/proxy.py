@@ -62,6 +62,11 @@ class Hooks:
     output_gate: Callable[[bytes], bytes] = _pass_through
     # Called once with the running proxy, before the first turn: what needs `post` keeps it.
     on_start: Callable[[Proxy], None] = lambda proxy: None
+    # True while the child's output must not be read at all (an overlay holding back more
+    # output than it keeps): the child then blocks on its full PTY, as with a slow terminal.
+    output_held: Callable[[], bool] = lambda: False
+    # The size the child is given for the user's (rows, cols): a status row takes one.
+    child_size: Callable[[int, int], tuple[int, int]] = lambda rows, cols: (rows, cols)
 
 
 @dataclass
@@ -122,7 +127,7 @@ class Proxy:
         self._pending_signals: list[int] = []
         # waitpid only when SIGCHLD said something changed (and once at the start).
         self._check_child = True
-        self._posted: list[tuple[bytes, bytes]] = []
+        self._posted: list[tuple[bytes, bytes] | Callable[[], None]] = []
         self._posted_lock = threading.Lock()
 
     # --- from other threads ----------------------------------------------------------------
@@ -132,21 +137,45 @@ class Proxy:
         `output_gate`); safe from any thread. The loop picks them up on its next turn."""
         if not to_child and not to_user:
             return
+        self._enqueue((to_child, to_user))
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the loop's thread on its next turn (safe from any thread), in
+        order with `post`: what it does with `write_user`/`write_child` keeps its place."""
+        self._enqueue(callback)
+
+    def _enqueue(self, item: tuple[bytes, bytes] | Callable[[], None]) -> None:
         with self._posted_lock:
-            self._posted.append((to_child, to_user))
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"p")
+            if self._wake_w < 0:
+                return  # the loop has ended (its wakeup fd number may belong to a new file)
+            self._posted.append(item)
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"p")
 
     def _take_posted(self) -> None:
         with self._posted_lock:
             posted, self._posted = self._posted, []
-        for to_child, to_user in posted:
-            if to_child and self._master_open:
-                self.buffers.to_child += to_child
-                self._to_child()
-            if to_user and self._user_open:
-                self.buffers.to_user += to_user
-                self._to_user()
+        for item in posted:
+            if callable(item):
+                item()
+                continue
+            to_child, to_user = item
+            self.write_child(to_child)
+            self.write_user(to_user)
+
+    # --- from the loop's own thread (hooks, `call_soon` callbacks) -------------------------
+
+    def write_user(self, data: bytes) -> None:
+        """Queue `data` for the screen now, after what is already queued (loop thread only)."""
+        if data and self._user_open:
+            self.buffers.to_user += data
+            self._to_user()
+
+    def write_child(self, data: bytes) -> None:
+        """Queue `data` for the child, bypassing `input_gate` (loop thread only)."""
+        if data and self._master_open:
+            self.buffers.to_child += data
+            self._to_child()
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -170,7 +199,7 @@ class Proxy:
         if hooks.get_size is None or hooks.set_size is None:
             return
         rows, cols = hooks.get_size()
-        hooks.set_size(self.ends.master, rows, cols)
+        hooks.set_size(self.ends.master, *hooks.child_size(rows, cols))
         hooks.on_resize(rows, cols)
 
     # --- the loop --------------------------------------------------------------------------
@@ -190,8 +219,10 @@ class Proxy:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             signal.set_wakeup_fd(previous_wakeup)
+            with self._posted_lock:
+                wake_w, self._wake_w = self._wake_w, -1
             os.close(self._wake_r)
-            os.close(self._wake_w)
+            os.close(wake_w)
 
     def _loop(self) -> int:
         ends, buffers = self.ends, self.buffers
@@ -216,7 +247,7 @@ class Proxy:
             wanted: dict[int, int] = {self._wake_r: select.POLLIN}
             if self._master_open:
                 events = 0
-                if len(buffers.to_user) < MAX_TO_USER:
+                if len(buffers.to_user) < MAX_TO_USER and not self.hooks.output_held():
                     events |= select.POLLIN
                 if buffers.to_child or self._send_eof:
                     events |= select.POLLOUT

@@ -93,6 +93,8 @@ def run_program(
     input_gate: Callable[[bytes], bytes] | None = None,
     output_gate: Callable[[bytes], bytes] | None = None,
     on_start: Callable[[Proxy], None] | None = None,
+    output_held: Callable[[], bool] | None = None,
+    child_size: Callable[[int, int], tuple[int, int]] | None = None,
 ) -> int:
     """Run `argv` on a PTY wired to `streams`; return its exit status (128+N for a signal).
 
@@ -100,7 +102,8 @@ def run_program(
     and restored, with the fds' blocking mode, on every way out."""
     stdin_tty = os.isatty(streams.stdin)
     size_fd = streams.stdin if stdin_tty else streams.stdout
-    child, master = spawn(argv, env, terminal.get_size(size_fd), streams.stdin)
+    size = terminal.get_size(size_fd)
+    child, master = spawn(argv, env, child_size(*size) if child_size else size, streams.stdin)
     hooks = Hooks(
         get_size=lambda: terminal.get_size(size_fd),
         set_size=terminal.set_size,
@@ -115,6 +118,10 @@ def run_program(
         hooks.output_gate = output_gate
     if on_start is not None:
         hooks.on_start = on_start
+    if output_held is not None:
+        hooks.output_held = output_held
+    if child_size is not None:
+        hooks.child_size = child_size
 
     def status() -> int | None:
         code = child.poll()

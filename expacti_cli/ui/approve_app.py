@@ -32,28 +32,15 @@ from prompt_toolkit.layout import (
     Window,
 )
 from prompt_toolkit.output import Output
-from prompt_toolkit.styles import Style
 
 from expacti_cli.ui.approve_link import BrokerLink, ConnectionFactory
-from expacti_cli.ui.approve_render import alert_sequence, notification, render
+from expacti_cli.ui.approve_render import STYLE, alert_sequence, notification, render
 from expacti_cli.ui.approve_state import ApprovalState, Message, Mode, Request
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 
-STYLE = Style.from_dict(
-    {
-        "box": "fg:ansibrightblack",
-        "box.selected": "fg:ansicyan bold",
-        "command": "bold",
-        "dim": "fg:ansibrightblack",
-        "note": "fg:ansibrightblack italic",
-        "warn": "fg:ansiyellow",
-        "title": "bold",
-        "rule": "fg:ansigreen bold",
-        "prompt": "fg:ansired bold",
-    }
-)
+__all__ = ["STYLE", "ApprovalApp", "run_approval_app"]
 
 # Keys the state machine understands outside the reason field (prompt-toolkit names).
 _STATE_KEYS = (

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from expacti_cli.errors import ExpactiError
-from expacti_cli.ui.approve_state import LINK
 
 SUBSCRIBE_TIMEOUT = 10.0
+LINK = "link"  # op of the link's own events about the connection: {"op": "link", "up": bool}
 
 
 class EventConnection(Protocol):
@@ -35,7 +35,10 @@ ConnectionFactory = Callable[[], EventConnection]
 
 
 class BrokerLink:
-    """One subscribed connection at a time, re-made when it drops, until `stop()`."""
+    """One subscribed connection at a time, re-made when it drops, until `stop()`.
+
+    `hello` is the first message on each connection and `first_op` the answer expected to
+    it: a reviewer subscribes to everything; `expacti run` watches its own session."""
 
     def __init__(
         self,
@@ -43,10 +46,14 @@ class BrokerLink:
         on_event: Callable[[dict[str, Any]], None],
         *,
         retry_delay: float = 1.0,
+        hello: dict[str, Any] | None = None,
+        first_op: str = "requests",
     ) -> None:
         self._factory = factory
         self._on_event = on_event
         self._retry_delay = retry_delay
+        self._hello = hello or {"op": "subscribe"}
+        self._first_op = first_op
         self._conn: EventConnection | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -58,7 +65,7 @@ class BrokerLink:
         Raises what the factory raises, or ExpactiError when the broker refuses."""
         conn = self._factory()
         try:
-            conn.send({"op": "subscribe"})
+            conn.send(self._hello)
             first = conn.receive(SUBSCRIBE_TIMEOUT)
         except TimeoutError:
             conn.close()
@@ -68,7 +75,7 @@ class BrokerLink:
         except BaseException:
             conn.close()
             raise
-        if first is None or first.get("op") != "requests":
+        if first is None or first.get("op") != self._first_op:
             conn.close()
             why = first.get("error") if first else "the broker closed the connection"
             raise ExpactiError(f"cannot subscribe to the broker: {why}")
@@ -128,7 +135,7 @@ class BrokerLink:
             return False
         try:
             conn = self._factory()
-            conn.send({"op": "subscribe"})
+            conn.send(self._hello)
         except (ExpactiError, OSError):
             return False
         with self._lock:

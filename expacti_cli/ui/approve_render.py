@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from prompt_toolkit.styles import Style
 from prompt_toolkit.utils import get_cwidth
 
 from expacti_cli.ui.approve_rules import EXACT, GLOB, PREFIX
@@ -16,6 +17,21 @@ from expacti_cli.ui.approve_state import ApprovalState, Mode, Request, age
 from expacti_cli.ui.escape import escape_for_display
 
 Fragments = list[tuple[str, str]]
+
+# The classes the fragments below use (the reviewer app and the inline overlay share them).
+STYLE = Style.from_dict(
+    {
+        "box": "fg:ansibrightblack",
+        "box.selected": "fg:ansicyan bold",
+        "command": "bold",
+        "dim": "fg:ansibrightblack",
+        "note": "fg:ansibrightblack italic",
+        "warn": "fg:ansiyellow",
+        "title": "bold",
+        "rule": "fg:ansigreen bold",
+        "prompt": "fg:ansired bold",
+    }
+)
 
 KEYS_HINT = "[a]pprove  [A]pprove + whitelist…  [d]eny with reason  [s]kip  [?]help"
 LEVEL_STYLE = {
@@ -84,10 +100,25 @@ def _left(request: Request, now: datetime) -> str:
     return f", {max(0, seconds):.0f} s left" if seconds < 600 else ""
 
 
+def context_text(request: Request) -> str:
+    """`context: ...`, saying when the session set it itself (the agent's claim, not the
+    human's word), escaped."""
+    label = "context (set by the session)" if request.context_set_by == "session" else "context"
+    return f"{label}: {escape_for_display(request.context)}"
+
+
 def request_box(
-    request: Request, position: int, width: int, now: datetime, *, selected: bool, status: str = ""
+    request: Request,
+    position: int,
+    width: int,
+    now: datetime,
+    *,
+    selected: bool,
+    status: str = "",
+    hint: tuple[str, str] = (KEYS_HINT, "a A d s ?"),
 ) -> Fragments:
-    """One request as a box; the selected one carries the key hints in its bottom border."""
+    """One request as a box; the selected one carries the key hints in its bottom border
+    (`hint`: the long form, and a short one for narrow terminals)."""
     width = max(MIN_WIDTH, width)
     inner = width - 4
     border = "class:box.selected" if selected else "class:box"
@@ -103,10 +134,12 @@ def request_box(
     level = request.level or "?"
     summary = f"{level} {request.score}  {escape_for_display(request.summary)}".rstrip()
     if request.context:
-        summary += f" · context: {escape_for_display(request.context)}"
+        summary += f" · {context_text(request)}"
     rows += [(line, LEVEL_STYLE.get(level, "")) for line in wrap(summary, inner)]
     rows += body
     for reason in request.reasons:
+        if request.anomalies and reason.startswith("anomaly: "):
+            continue  # the same finding is shown below as an anomaly line
         rows += [(line, "class:dim") for line in wrap(f"· {escape_for_display(reason)}", inner)]
     for anomaly in request.anomalies:
         text = f"anomaly: {escape_for_display(anomaly)}"
@@ -117,8 +150,8 @@ def request_box(
         rows.append((status, "class:warn"))
     for text, style in rows:
         out += _row(text, width, border, style)
-    hint = (KEYS_HINT if _width(KEYS_HINT) + 4 <= width else "a A d s ?") if selected else ""
-    return out + _border("└ " if hint else "└", hint, "┘", width, border)
+    keys = (hint[0] if _width(hint[0]) + 4 <= width else hint[1]) if selected else ""
+    return out + _border("└ " if keys else "└", keys, "┘", width, border)
 
 
 def _panel_lines(text: str, style: str, width: int) -> Fragments:
@@ -126,7 +159,8 @@ def _panel_lines(text: str, style: str, width: int) -> Fragments:
     return [(style, f"  {line}\n") for line in wrap(text, max(10, width - 2))]
 
 
-def _whitelist_panel(state: ApprovalState, width: int) -> Fragments:
+def whitelist_panel(state: ApprovalState, width: int) -> Fragments:
+    """The rule an approve-and-whitelist will save, and the keys that shape it."""
     draft = state.draft
     if draft is None:
         return []
@@ -184,7 +218,7 @@ def render(state: ApprovalState, width: int, now: datetime) -> Fragments:
             request, position, width, now, selected=request is current, status=status
         )
     if state.mode is Mode.WHITELIST:
-        out += _whitelist_panel(state, width)
+        out += whitelist_panel(state, width)
     elif state.mode is Mode.HELP:
         out += [("class:title", "keys\n")] + [("", f"  {line}\n") for line in HELP]
     elif state.mode is Mode.DENY and state.deny_id in state.requests:

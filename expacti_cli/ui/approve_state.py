@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from expacti_cli.ui.approve_link import LINK
 from expacti_cli.ui.approve_rules import EXACT, GLOB, PREFIX, RuleChoice, Widening, widening_for
 from expacti_cli.ui.escape import escape_for_display
 
+__all__ = ["LINK", "ApprovalState", "Message", "Mode", "Request"]
+
 MAX_NOTES = 6
-LINK = "link"  # op of the app's own events about the connection: {"op": "link", "up": bool}
 
 Message = dict[str, Any]
 
@@ -46,6 +48,7 @@ class Request:
     session: str = ""
     source: str = ""
     context: str = ""
+    context_set_by: str = ""  # "session": the session set it itself (`expacti context`)
     score: int = 0
     level: str = ""
     summary: str = ""
@@ -72,6 +75,7 @@ class Request:
             session=str(data.get("session") or ""),
             source=str(data.get("source") or ""),
             context=str(data.get("context") or ""),
+            context_set_by=str(data.get("context_set_by") or ""),
             score=score if isinstance(score, int) and not isinstance(score, bool) else 0,
             level=str(data.get("level") or ""),
             summary=str(data.get("summary") or ""),

@@ -30,11 +30,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from expacti_cli.pty import prompt_detect as detect
 from expacti_cli.pty.osc import OscScanner, parse_mark
-from expacti_cli.pty.screen import ScreenModel
+
+if TYPE_CHECKING:
+    from expacti_cli.pty.screen import ScreenModel
 
 # The screen has settled once nothing came out (and nothing went in) for this long.
 QUIET = 0.025
@@ -209,7 +211,10 @@ class PromptGate:
         self.context = context
         self.nonce = nonce
         self.owns_screen = screen is None  # else whoever made it feeds it
-        self.screen = screen if screen is not None else ScreenModel(*size)
+        # Made on first use: pyte costs ~40 ms to import, which a session that never has a
+        # prompt program in front (an agent's UI, `cat`) should not pay at start.
+        self._screen = screen
+        self._size = size
         self.extra_patterns = tuple(patterns)
         self._submit = submit
         self._probe = probe
@@ -232,6 +237,18 @@ class PromptGate:
         self._tracking = False  # the model follows the output (a prompt program is in front)
         self._probed_at = 0.0
 
+    @property
+    def screen(self) -> ScreenModel:
+        if self._screen is None:
+            from expacti_cli.pty.screen import ScreenModel
+
+            self._screen = ScreenModel(*self._size)
+        return self._screen
+
+    @screen.setter
+    def screen(self, model: ScreenModel) -> None:
+        self._screen = model
+
     # -- proxy hooks (loop thread) ----------------------------------------------------------
 
     def on_start(self, proxy: Any) -> None:
@@ -245,7 +262,9 @@ class PromptGate:
         from expacti_cli.pty import terminal
 
         with contextlib.suppress(OSError, ValueError):
-            self.screen.resize(*terminal.get_size(self.proxy.ends.master))
+            self._size = terminal.get_size(self.proxy.ends.master)
+            if self._screen is not None:
+                self._screen.resize(*self._size)
 
     def on_output(self, data: bytes) -> None:
         now = self.last_output = time.monotonic()
@@ -282,7 +301,9 @@ class PromptGate:
         was, self._tracking = self._tracking, tracking
         if not self.owns_screen or not tracking or was:
             return False
-        rows, cols = self.screen.size
+        from expacti_cli.pty.screen import ScreenModel
+
+        rows, cols = self._screen.size if self._screen is not None else self._size
         model = ScreenModel(rows, cols)
         ring = bytes(self._ring[-RING:])
         if len(self._ring) > RING:
@@ -321,7 +342,8 @@ class PromptGate:
             if key == _PASTE_START:
                 # Only a program that asked for bracketed paste reads line breaks after the
                 # marker as text; to any other, the marker is noise and each line break an Enter.
-                self._in_paste = self._in_paste or self.screen.bracketed_paste
+                model = self._screen  # none yet: no prompt program has been in front
+                self._in_paste = self._in_paste or (model is not None and model.bracketed_paste)
             elif key == _PASTE_END:
                 self._in_paste = False
             elif self._in_paste:

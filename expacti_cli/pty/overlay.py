@@ -141,6 +141,8 @@ class ScreenTracker:
                 self.model = None
         scan = self._tail + data
         self._tail = scan[-_TAIL:]
+        if b"\x1b" not in scan or b"\x1b[?" not in scan:
+            return  # no private mode changed (`cat` of a file): one forward search, done
         on, off = _last(scan, ALT_ON), _last(scan, ALT_OFF)
         if on > off and not self.in_alt:
             self.in_alt = True

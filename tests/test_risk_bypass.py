@@ -27,6 +27,14 @@ BYPASSES = [
     ("echo `rm -rf ~`", Level.CRITICAL, HOME_RM),
     ("cat <(rm -rf ~)", Level.CRITICAL, HOME_RM),
     ('x="$(rm -rf ~)"', Level.CRITICAL, HOME_RM),
+    # database clients' shell escapes run shell commands (issue 4's prompt detector sends
+    # statements typed at psql, mysql and sqlite3 prompts framed like these)
+    ("psql -c '\\! rm -rf ~'", Level.CRITICAL, HOME_RM),
+    ("mysql -e 'system rm -rf ~'", Level.CRITICAL, HOME_RM),
+    ("mysql -e '\\! rm -rf /'", Level.CRITICAL, ROOT_RM),
+    ("sqlite3 app.db '.system rm -rf ~'", Level.CRITICAL, HOME_RM),
+    ("sqlite3 app.db '.shell rm -rf ~'", Level.CRITICAL, HOME_RM),
+    ("psql <<'EOF'\nSELECT 1;\n\\! rm -rf ~\nEOF", Level.CRITICAL, HOME_RM),
     # shells, eval, interpreters
     ("bash -c 'rm -rf ~'", Level.CRITICAL, HOME_RM),
     ("sh -lc 'rm -rf /'", Level.CRITICAL, ROOT_RM),

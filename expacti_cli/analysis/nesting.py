@@ -40,7 +40,7 @@ from expacti_cli.analysis.model import SqlKind, SqlStatement
 from expacti_cli.analysis.normalize import program_family
 from expacti_cli.analysis.parts import ROOT_SCOPE, PartBuilder, Scope
 from expacti_cli.analysis.redirects import RedirInfo
-from expacti_cli.analysis.sql import classify_sql
+from expacti_cli.analysis.sql import classify_sql, shell_escape
 from expacti_cli.analysis.words import Word
 
 OBFUSCATION_MARKERS = (
@@ -233,7 +233,7 @@ class Nesting:
                     d["is_eval"] = True
                 self._nest_code(cmd_word.value, scope, top, f"su {user}".strip())
         elif kind == "db":
-            self._database(part, db_client(program), args_w, stdin, stdin_kind)
+            self._database(part, db_client(program), args_w, stdin, stdin_kind, scope, top)
         elif kind == "echo" or kind == "printf":
             out, numeric = (echo_output if kind == "echo" else printf_output)(args_w)
             if numeric:
@@ -348,7 +348,14 @@ class Nesting:
                 self._nest_code(shell_code, scope, part.top, f"{part.program} code", strict=False)
 
     def _database(
-        self, part: PartBuilder, client: str, args: list[Word], stdin: str | None, stdin_kind: str
+        self,
+        part: PartBuilder,
+        client: str,
+        args: list[Word],
+        stdin: str | None,
+        stdin_kind: str,
+        scope: Scope,
+        top: int,
     ) -> None:
         inv = db_invocation(client, args)
         part.db_client = client
@@ -368,6 +375,12 @@ class Nesting:
             elif stdin_kind in ("file", "pipe"):
                 statements.append(SqlStatement(SqlKind.UNKNOWN, "STDIN", f"<{stdin_kind}>"))
         part.sql = tuple(statements)
+        # A client's shell escape (psql and mysql `\!`, mysql `system`, sqlite3 `.system` and
+        # `.shell`) runs a shell command: it is analysed and scored as one, one level down.
+        for statement in statements:
+            shell_code = shell_escape(statement.text)
+            if shell_code:
+                self._nest_code(shell_code, scope, top, f"{client} shell escape")
 
     def _parallel(self, args: list[Word], scope: Scope, top: int) -> None:
         """`parallel 'rm {}' ::: a b`: a one-word command is shell code."""

@@ -121,7 +121,10 @@ class _Stmt:
         self.end = -1
 
 
-_META_LINE = re.compile(r"(?m)^[ \t\r]*[\\.][A-Za-z]")
+_META_LINE = re.compile(r"(?m)^[ \t\r]*(?:[\\.][A-Za-z]|\\!|(?i:system)[ \t])")
+# A line that is a client command running to its end: psql `\d`, sqlite `.tables`, and the
+# shell escapes `\! CMD` (psql, mysql) and `system CMD` (mysql), whose `--flags` are no comment.
+_META_START = re.compile(r"[\\.][A-Za-z]|\\!|(?i:system)[ \t]")
 # The same tokens with the blanks before each one folded in: half the matches to loop over.
 _SPACED_TOKEN = re.compile(
     r"""
@@ -182,7 +185,7 @@ def _split_with_meta(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
             skip = pos
             while skip < n and text[skip] in " \t\r\n":
                 skip += 1
-            if skip < n and text[skip] in "\\." and (skip + 1 < n and text[skip + 1].isalpha()):
+            if skip < n and _META_START.match(text, skip):
                 end = text.find("\n", skip)
                 end = n if end < 0 else end
                 line = text[skip:end].strip()
@@ -273,11 +276,39 @@ def _where_kind(words: list[str], tokens: list[tuple[str, str]], start: int) -> 
     return SqlKind.WRITE_NO_WHERE
 
 
+_SHELL_ESCAPES = ("\\!", ".system", ".shell", "system")
+
+
+def shell_escape(text: str) -> str:
+    """The shell command of a client's shell escape (`\\! CMD`, `system CMD`, `.system CMD`,
+    `.shell CMD`), or "" when `text` is not one."""
+    stripped = text.strip()
+    if not stripped:
+        return ""
+    if stripped.startswith("\\!"):
+        rest = stripped[2:]
+    else:
+        head, *tail = stripped.split(None, 1)
+        if head.lower() not in _SHELL_ESCAPES:
+            return ""
+        rest = tail[0] if tail else ""
+    return rest.strip().removesuffix(";").strip()
+
+
 def _classify_meta(text: str) -> SqlStatement:
     """psql backslash commands and sqlite dot-commands."""
     cmd = text.split(None, 1)[0]
     lower = cmd.lower()
-    if lower in ("\\i", "\\ir", "\\include", "\\include_relative", "\\!", ".read", ".shell"):
+    if lower in (
+        "\\i",
+        "\\ir",
+        "\\include",
+        "\\include_relative",
+        "\\!",
+        ".read",
+        ".shell",
+        "system",
+    ):
         return SqlStatement(SqlKind.UNKNOWN, cmd, text)
     if lower in (".system", "\\o", "\\out", ".output", ".once", ".save", ".backup"):
         return SqlStatement(SqlKind.SESSION if lower != ".system" else SqlKind.UNKNOWN, cmd, text)

@@ -34,6 +34,8 @@ BYPASSES = [
     ("mysql -e '\\! rm -rf /'", Level.CRITICAL, ROOT_RM),
     ("sqlite3 app.db '.system rm -rf ~'", Level.CRITICAL, HOME_RM),
     ("sqlite3 app.db '.shell rm -rf ~'", Level.CRITICAL, HOME_RM),
+    ("psql -c \"COPY t TO PROGRAM 'rm -rf ~'\"", Level.CRITICAL, HOME_RM),
+    ("psql -c \"\\\\copy t to program 'rm -rf ~'\"", Level.CRITICAL, HOME_RM),
     ("psql <<'EOF'\nSELECT 1;\n\\! rm -rf ~\nEOF", Level.CRITICAL, HOME_RM),
     # shells, eval, interpreters
     ("bash -c 'rm -rf ~'", Level.CRITICAL, HOME_RM),

@@ -277,6 +277,8 @@ def _where_kind(words: list[str], tokens: list[tuple[str, str]], start: int) -> 
 
 
 _SHELL_ESCAPES = ("\\!", ".system", ".shell", "system")
+# PostgreSQL's COPY ... PROGRAM (run by the server) and psql's \copy ... PROGRAM (run here).
+_COPY_PROGRAM = re.compile(r"(?is)\\?copy\b.*?\bprogram\s+'((?:[^']|'')*)'")
 
 
 def shell_escape(text: str) -> str:
@@ -285,6 +287,8 @@ def shell_escape(text: str) -> str:
     stripped = text.strip()
     if not stripped:
         return ""
+    if program := _COPY_PROGRAM.match(stripped):  # COPY / \copy ... PROGRAM 'CMD'
+        return program.group(1).replace("''", "'")
     if stripped.startswith("\\!"):
         rest = stripped[2:]
     else:
@@ -313,6 +317,8 @@ def _classify_meta(text: str) -> SqlStatement:
     if lower in (".system", "\\o", "\\out", ".output", ".once", ".save", ".backup"):
         return SqlStatement(SqlKind.SESSION if lower != ".system" else SqlKind.UNKNOWN, cmd, text)
     if lower in ("\\copy", ".import", ".restore"):
+        if _COPY_PROGRAM.match(text):
+            return SqlStatement(SqlKind.UNKNOWN, "\\copy PROGRAM", text)
         if lower == "\\copy" and " to " in text.lower() and " from " not in text.lower():
             return SqlStatement(SqlKind.READ, cmd, text)
         return SqlStatement(SqlKind.WRITE_WHERE, cmd, text)

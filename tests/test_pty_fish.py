@@ -7,13 +7,10 @@ contains. Decisions come from a second process (`expacti approve` / `expacti den
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
-import pexpect
 import pytest
-
-from expacti_cli.broker import client
+from pty_retype import retype_until, wait_until_nothing_pends
 
 pytest_plugins = ("broker_support", "pty_shell_support")
 pytestmark = [
@@ -226,18 +223,8 @@ def test_ctrl_c_while_waiting_cancels_the_line(gated_fish, broker, tmp_path: Pat
     gated_fish.expect("waiting for approval")
     broker.wait_pending(1)
     gated_fish.sendintr()
-    deadline = time.monotonic() + 15
-    while client.call("list")["requests"]:  # the request is withdrawn
-        assert time.monotonic() < deadline, "the request was not withdrawn"
-        time.sleep(0.05)
-    # fish drops what was typed while it handled the interrupt (so would a user's retyping):
-    # type the next line until the prompt takes it.
-    for _attempt in range(3):
-        gated_fish.sendline(ok(20))
-        if gated_fish.expect(["ok-20x", pexpect.TIMEOUT], timeout=5) == 0:
-            break
-    else:
-        raise AssertionError("the shell did not take a line after the interrupt")
+    wait_until_nothing_pends()  # the request was withdrawn
+    retype_until(gated_fish, ok(20), "ok-20x")
     assert not target.exists()
 
 

@@ -130,7 +130,7 @@ def _run(argv: list[str], session: str) -> int:
     return 128 - code if code < 0 else code
 
 
-def _record_exit(conn: wire.Connection, request_id: str, code: int, session: str) -> None:
+def record_exit(conn: wire.Connection, request_id: str, code: int, session: str) -> None:
     """Tell the broker how the command ended (it writes the record; we do not wait for the
     fsync). If the broker is gone, write the record ourselves."""
     try:
@@ -192,7 +192,7 @@ def gate_and_run(
             say.say("approved", "", decision=answer)
         code = _run(gated.argv, session)
         if conn is not None:
-            _record_exit(conn, verdict.request_id, code, session)
+            record_exit(conn, verdict.request_id, code, session)
     finally:
         if conn is not None:
             conn.close()

@@ -94,9 +94,9 @@ class BrokerRequest:
     def report_exit(self, request_id: str, code: int) -> None:
         """Send the command's exit status on the connection that was allowed to run it."""
         if self._conn is not None and request_id:
-            from expacti_cli.commands.exec_run import _record_exit
+            from expacti_cli.commands.exec_run import record_exit
 
-            _record_exit(self._conn, request_id, code, self.session)
+            record_exit(self._conn, request_id, code, self.session)
 
     def close(self) -> None:
         with self._lock:

@@ -15,16 +15,14 @@ Goals (issue 3): each round trip <= 20 ms median; exec adds <= 40 ms.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import spread
+from benchmarks import broker_home, spread
 
 GOAL_ROUND_TRIP_MS = 20
 GOAL_EXEC_ADDED_MS = 40
@@ -141,28 +139,9 @@ def _broker_pid() -> int:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from expacti_cli.broker import client
-
-    saved = {k: os.environ.get(k) for k in ("EXPACTI_HOME", "EXPACTI_BROKER_IDLE")}
-    with tempfile.TemporaryDirectory(prefix="expacti-bench-broker-") as tmp:
-        os.environ["EXPACTI_HOME"] = tmp
-        os.environ["EXPACTI_BROKER_IDLE"] = "60"
-        try:
-            client.call("status", autostart=True)
-            figures = round_trips(50 if quick else 200)
-            figures |= exec_overhead(20 if quick else 50)
-        finally:
-            pid = _broker_pid()
-            if pid and client.pid_alive(pid):
-                try:
-                    client.call("stop")
-                except client.BrokerUnavailable:
-                    os.kill(pid, 9)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with broker_home("expacti-bench-broker-"):
+        figures = round_trips(50 if quick else 200)
+        figures |= exec_overhead(20 if quick else 50)
     return figures
 
 

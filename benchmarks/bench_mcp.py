@@ -16,12 +16,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import spread
+from benchmarks import broker_home, spread
 
 
 def _ms(seconds: float) -> float:
@@ -71,30 +70,11 @@ async def _measure(calls: int) -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     import anyio
 
-    from expacti_cli.broker import client, sockets
-
-    saved = {k: os.environ.get(k) for k in ("EXPACTI_HOME", "EXPACTI_BROKER_IDLE")}
-    with tempfile.TemporaryDirectory(prefix="expacti-bench-mcp-") as tmp:
-        os.environ["EXPACTI_HOME"] = tmp
-        os.environ["EXPACTI_BROKER_IDLE"] = "60"
-        try:
-            expacti = str(Path(sys.executable).with_name("expacti"))
-            subprocess.run([expacti, "whitelist", "add", "true"], check=True, capture_output=True)
-            client.call("status", autostart=True)
-            calls = 20 if quick else 100
-            figures: dict[str, Any] = anyio.run(_measure, calls)
-        finally:
-            pid = sockets.recorded_pid()
-            if pid and client.pid_alive(pid):
-                try:
-                    client.call("stop")
-                except client.BrokerUnavailable:
-                    os.kill(pid, 9)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with broker_home("expacti-bench-mcp-"):
+        expacti = str(Path(sys.executable).with_name("expacti"))
+        subprocess.run([expacti, "whitelist", "add", "true"], check=True, capture_output=True)
+        calls = 20 if quick else 100
+        figures: dict[str, Any] = anyio.run(_measure, calls)
     return figures
 
 

@@ -14,16 +14,14 @@ Goals: issue 4 asks <= 25 ms added (median); the shim helper's brief <= 40 ms.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import spread
+from benchmarks import broker_home, spread
 
 GOAL_ADDED_MS = 25
 
@@ -82,31 +80,13 @@ def measure(runs: int, shim: Path) -> dict[str, Any]:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from expacti_cli.broker import client, sockets
     from expacti_cli.shim.launcher import write_launcher
 
-    saved = {k: os.environ.get(k) for k in ("EXPACTI_HOME", "EXPACTI_BROKER_IDLE")}
-    with tempfile.TemporaryDirectory(prefix="expacti-bench-shim-") as tmp:
-        os.environ["EXPACTI_HOME"] = tmp
-        os.environ["EXPACTI_BROKER_IDLE"] = "60"
-        try:
-            expacti = str(Path(sys.executable).with_name("expacti"))
-            subprocess.run([expacti, "whitelist", "add", "true"], check=True, capture_output=True)
-            client.call("status", autostart=True)
-            shim = write_launcher(Path(tmp) / "shims")
-            figures = measure(30 if quick else 100, shim)
-        finally:
-            pid = sockets.recorded_pid() or 0
-            if pid and client.pid_alive(pid):
-                try:
-                    client.call("stop")
-                except client.BrokerUnavailable:
-                    os.kill(pid, 9)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with broker_home("expacti-bench-shim-") as home:
+        expacti = str(Path(sys.executable).with_name("expacti"))
+        subprocess.run([expacti, "whitelist", "add", "true"], check=True, capture_output=True)
+        shim = write_launcher(home / "shims")
+        figures = measure(30 if quick else 100, shim)
     return figures
 
 

@@ -7,14 +7,11 @@ from typing import Any
 
 def wait_until_nothing_pends(timeout: float = 15) -> None:
     """Poll the broker until no request is pending (e.g. after Ctrl-C withdrew one)."""
-    import time
+    from polling import until
 
     from expacti_cli.broker import client
 
-    deadline = time.monotonic() + timeout
-    while client.call("list")["requests"]:
-        assert time.monotonic() < deadline, "the request was not withdrawn"
-        time.sleep(0.05)
+    until("the request to be withdrawn", lambda: not client.call("list")["requests"], timeout)
 
 
 def retype_until(child: Any, line: str, marker: str, attempts: int = 3) -> None:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from polling import until
 
 from expacti_cli.broker import client
 
-pytest_plugins = ("broker_support",)
+Tmux = Callable[..., str]
+
+pytest_plugins = ("broker_support", "tmux_support")
 pytestmark = [
     pytest.mark.usefixtures("broker_env"),
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -32,34 +33,6 @@ pytestmark = [
 PY = sys.executable
 READY = "keys typed here go to expacti, never to the program"  # the overlay takes keys now
 RULE = r"echo (ok|held)-\$\(\(\d\*\d\)\)"  # echo ok-$((6*7)) and the like run without asking
-
-Tmux = Callable[..., str]
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    socket = Path(tempfile.mkdtemp(prefix="expacti-tmux-")) / "s"
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-S", str(socket), "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return done.stdout
-
-    yield run
-    run("kill-server")
-    shutil.rmtree(socket.parent, ignore_errors=True)
-
-
-def _until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _screen(tmux: Tmux, target: str = "main") -> str:
@@ -92,7 +65,7 @@ def inline_bash(tmux: Tmux, broker_env: Path, run_cli, tmp_path: Path) -> Tmux: 
     assert run_cli("whitelist", "add", "--kind", "regex", RULE).returncode == 0
     _start(tmux, tmp_path, "bash", "--norc")
     _type(tmux, "echo ok-$((6*7))", "Enter")
-    _until("the shell", lambda: "ok-42" in _screen(tmux))
+    until("the shell", lambda: "ok-42" in _screen(tmux))
     return tmux
 
 
@@ -102,17 +75,17 @@ def test_inline_approve_runs_the_command_once_and_typed_keys_never_reach_it(
     tmux = inline_bash
     target = tmp_path / "ran.txt"
     _type(tmux, f"echo x >> {target} && echo made-$((2*3))", "Enter")
-    _until("the overlay", lambda: READY in _screen(tmux))
+    until("the overlay", lambda: READY in _screen(tmux))
     screen = _screen(tmux)
     assert "a command of this session waits for your decision" in screen
     assert "│ echo x >> /" in screen and "ran.txt && echo made-$" in screen
     # Keys that are no command of the overlay: none of them may reach bash.
     _type(tmux, "xyz; true", "Enter", "Up", "C-u")
     _type(tmux, "a")
-    _until("the command", lambda: "made-6" in _screen(tmux))
+    until("the command", lambda: "made-6" in _screen(tmux))
     assert READY not in _screen(tmux)
     _type(tmux, "echo ok-$((3*3))", "Enter")  # had "xyz" reached bash, this would fail
-    _until("the next command", lambda: "ok-9" in _screen(tmux))
+    until("the next command", lambda: "ok-9" in _screen(tmux))
     assert target.read_text() == "x\n"
     [decision] = [d for d in broker.audit_records("decision") if d["decision"] == "approved"]
     assert decision["via"] == "inline" and decision["reviewer"] == "reviewer@example.com"
@@ -124,13 +97,13 @@ def test_inline_deny_with_a_reason_does_not_run_it(
     tmux = inline_bash
     target = tmp_path / "denied.txt"
     _type(tmux, f"touch {target}", "Enter")
-    _until("the overlay", lambda: READY in _screen(tmux))
+    until("the overlay", lambda: READY in _screen(tmux))
     _type(tmux, "d")
-    _until("the reason field", lambda: "reason>" in _screen(tmux))
+    until("the reason field", lambda: "reason>" in _screen(tmux))
     _type(tmux, "use staging", "Enter")
-    _until("the denial", lambda: "denied: use staging" in _screen(tmux))
+    until("the denial", lambda: "denied: use staging" in _screen(tmux))
     _type(tmux, "echo ok-$((8*8))", "Enter")
-    _until("the shell", lambda: "ok-64" in _screen(tmux))
+    until("the shell", lambda: "ok-64" in _screen(tmux))
     assert not target.exists()
     [decision] = [d for d in broker.audit_records("decision") if d["decision"] == "denied"]
     assert decision["reason"] == "use staging" and decision["via"] == "inline"
@@ -151,14 +124,14 @@ def test_the_screen_is_exactly_as_before_after_the_overlay(
     _configure(broker_env, "auto")  # and no reviewer is connected
     target = tmp_path / "t.txt"
     _start(tmux, tmp_path, "sh", "-c", _PRINT_THEN_GATE.format(target=target))
-    _until("the program's output", lambda: "third green" in _screen(tmux))
-    _until("the overlay", lambda: READY in _screen(tmux))
+    until("the program's output", lambda: "third green" in _screen(tmux))
+    until("the overlay", lambda: READY in _screen(tmux))
     [request] = client.call("list")["requests"]
     assert request["command"] == f"touch {target}"
     _type(tmux, "d")
-    _until("the reason field", lambda: "reason>" in _screen(tmux))
+    until("the reason field", lambda: "reason>" in _screen(tmux))
     _type(tmux, "no", "Enter")
-    _until("the program to go on", lambda: "END-25" in _screen(tmux))
+    until("the program to go on", lambda: "END-25" in _screen(tmux))
     after = _screen(tmux).splitlines()
     # Every line the program had drawn is back, colours included, and nothing of the overlay.
     top = after.index("first line")
@@ -183,16 +156,16 @@ def test_capture_before_and_after_the_overlay_match(
         f'"$SHELL" -c "touch {tmp_path / "t"}" 2>/dev/null; read x'
     )
     _start(tmux, tmp_path, "sh", "-c", script)
-    _until("the program's output", lambda: "reversed tail" in _screen(tmux))
+    until("the program's output", lambda: "reversed tail" in _screen(tmux))
     before = tmux("capture-pane", "-p", "-e", "-t", "main")
     cursor_before = tmux("display", "-p", "-t", "main", "#{cursor_x},#{cursor_y}")
     flag.touch()
-    _until("the overlay", lambda: READY in _screen(tmux))
+    until("the overlay", lambda: READY in _screen(tmux))
     _type(tmux, "d")
-    _until("the reason field", lambda: "reason>" in _screen(tmux))
+    until("the reason field", lambda: "reason>" in _screen(tmux))
     _type(tmux, "", "Enter")
-    _until("the overlay to close", lambda: READY not in _screen(tmux))
-    _until("the request to end", lambda: not client.call("list")["requests"])
+    until("the overlay to close", lambda: READY not in _screen(tmux))
+    until("the request to end", lambda: not client.call("list")["requests"])
     assert tmux("capture-pane", "-p", "-e", "-t", "main") == before
     assert tmux("display", "-p", "-t", "main", "#{cursor_x},#{cursor_y}") == cursor_before
 
@@ -222,16 +195,16 @@ def test_a_full_screen_program_is_repainted_after_the_overlay(
     script.write_text(_FULL_SCREEN)
     target = tmp_path / "made.txt"
     _start(tmux, tmp_path, PY, str(script), str(target), rows=20)
-    _until("the overlay", lambda: READY in _screen(tmux))
+    until("the overlay", lambda: READY in _screen(tmux))
     _type(tmux, "a")
-    _until("the program to go on", lambda: "DONE-42" in _screen(tmux))
+    until("the program to go on", lambda: "DONE-42" in _screen(tmux))
     lines = _screen(tmux).splitlines()
     for i in range(1, 6):
         assert lines[i - 1] == " " * (i * 3 - 1) + f"row {i} of the full-screen program"
     assert lines[7] == "READY-42" and lines[8] == "rc=0 DONE-42"
     assert target.exists()
     _type(tmux, "", "Enter")
-    _until("the exit", lambda: "EXIT=0" in _screen(tmux))
+    until("the exit", lambda: "EXIT=0" in _screen(tmux))
 
 
 _READS_WHILE_WAITING = """
@@ -252,13 +225,13 @@ def test_with_a_reviewer_elsewhere_the_status_row_shows_and_keys_wait(
     # The program reads the keyboard while its command waits in the background: whatever
     # is typed meanwhile must reach it only after the decision.
     _start(tmux, tmp_path, "sh", "-c", _READS_WHILE_WAITING, rows=20)
-    _until("the program", lambda: "START-42" in _screen(tmux))
+    until("the program", lambda: "START-42" in _screen(tmux))
     reviewer = shlex.join([PY, "-m", "expacti_cli", "approve"])
     env = f"EXPACTI_HOME={shlex.quote(os.environ['EXPACTI_HOME'])}"
     tmux("new-window", "-d", "-t", "main:1", f"env {env} {reviewer}")
-    _until("the reviewer", lambda: client.call("status").get("reviewers") == 1)
+    until("the reviewer", lambda: client.call("status").get("reviewers") == 1)
     _type(tmux, "go", "Enter")
-    _until("the status row", lambda: "waiting for approval" in _screen(tmux).splitlines()[-1])
+    until("the status row", lambda: "waiting for approval" in _screen(tmux).splitlines()[-1])
     last = _screen(tmux).splitlines()[-1]
     assert "expacti: waiting for approval (LOW" in last
     assert "touch late.txt" in last and "1 reviewer connected" in last
@@ -268,7 +241,7 @@ def test_with_a_reviewer_elsewhere_the_status_row_shows_and_keys_wait(
     assert "got=" not in _screen(tmux) and "hello" not in _screen(tmux)
     [request] = client.call("list")["requests"]
     assert run_cli("approve", request["id"]).returncode == 0
-    _until("the held line", lambda: "got=hello-2" in _screen(tmux))
-    _until("the program's full size back", lambda: "20 100" in _screen(tmux))
+    until("the held line", lambda: "got=hello-2" in _screen(tmux))
+    until("the program's full size back", lambda: "20 100" in _screen(tmux))
     assert (tmp_path / "late.txt").exists()
     assert "waiting for approval" not in _screen(tmux).splitlines()[-1]
